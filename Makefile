@@ -1,0 +1,46 @@
+# flashkiosk: the front door. Every target installs what it needs.
+SHELL := /bin/bash
+GO ?= go
+APT_PACKAGES := dosfstools mtools
+# Commands the targets need, and the Debian package each comes from.
+NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools
+
+.PHONY: all build test bench fuzz deps clean
+
+all: build
+
+# deps installs missing Debian packages and downloads the Go modules.
+deps:
+	@missing=""; for pair in $(NEEDED); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /sbin/$$cmd ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$(echo $$missing | tr ' ' '\n' | sort -u) >/dev/null || \
+	    { echo "could not install:$$missing" >&2; exit 1; }; \
+	fi
+	@$(GO) mod download
+
+build: deps
+	@mkdir -p out
+	$(GO) build -o out/kioskctl ./tools/cmd/kioskctl
+
+# test runs every test, fuzz targets on their saved corpus included.
+test: deps
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) vet ./...
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -count=1 -timeout 25m ./...
+
+# bench prints speed and memory figures against references measured in the same run.
+bench: deps
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# fuzz runs each fuzz target open-ended for FUZZTIME (default 1m).
+FUZZTIME ?= 1m
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean:
+	rm -rf out

@@ -1,0 +1,236 @@
+package fat
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Limits on names and paths that the volume and the systems reading it can hold.
+const (
+	// MaxNameLen is the longest long file name, in UTF-16 code units.
+	MaxNameLen = 255
+	// MaxPathLen is the longest path below the volume root, in UTF-16 code
+	// units; longer paths exceed Windows' MAX_PATH and cannot be opened there.
+	MaxPathLen = 255
+	// MaxDepth is the most path components a file may have (folders plus
+	// the file itself).
+	MaxDepth = 32
+	// MaxFileSize is the largest file FAT32 can hold (4 GiB - 1).
+	MaxFileSize = 1<<32 - 1
+	// maxDirEntries is the most 32-byte entries one directory may hold.
+	maxDirEntries = 65536
+)
+
+// NameError says why a name or path cannot be stored on a FAT32 volume.
+type NameError struct {
+	Path   string // the path as given
+	Reason string // why it cannot be stored
+}
+
+func (e *NameError) Error() string {
+	return fmt.Sprintf("%q: %s", e.Path, e.Reason)
+}
+
+// reservedDevices are names Windows maps to devices, with or without an
+// extension; a file so named cannot be opened on Windows.
+var reservedDevices = map[string]bool{
+	"CON": true, "PRN": true, "AUX": true, "NUL": true,
+	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true,
+	"COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true,
+	"LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true,
+}
+
+// CheckName reports whether name is a valid long file name for one path
+// component. The returned error is a *NameError.
+func CheckName(name string) error {
+	bad := func(reason string, args ...any) error {
+		return &NameError{Path: name, Reason: fmt.Sprintf(reason, args...)}
+	}
+	switch {
+	case name == "":
+		return bad("empty name")
+	case name == "." || name == "..":
+		return bad("%q is not a file name", name)
+	case !utf8.ValidString(name):
+		return bad("not valid UTF-8")
+	}
+	for _, r := range name {
+		if r < 0x20 {
+			return bad("control character %U is not allowed", r)
+		}
+		if strings.ContainsRune(`"*/:<>?\|`, r) {
+			return bad("character %q is not allowed on FAT (none of \" * / : < > ? \\ |)", r)
+		}
+	}
+	if strings.HasSuffix(name, ".") || strings.HasSuffix(name, " ") {
+		return bad("ends with a dot or space, which FAT drops")
+	}
+	if n := utf16Len(name); n > MaxNameLen {
+		return bad("name is %d UTF-16 units long; FAT allows %d", n, MaxNameLen)
+	}
+	base, _, _ := strings.Cut(name, ".")
+	if reservedDevices[strings.ToUpper(strings.TrimRight(base, " "))] {
+		return bad("%q is a reserved device name on Windows", base)
+	}
+	return nil
+}
+
+// CheckPath reports whether p, a slash-separated path relative to the volume
+// root, can be stored: every component valid, depth and length in limits.
+// The returned error is a *NameError.
+func CheckPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
+		return &NameError{Path: p, Reason: "not a relative slash-separated path"}
+	}
+	parts := strings.Split(p, "/")
+	if len(parts) > MaxDepth {
+		return &NameError{Path: p, Reason: fmt.Sprintf("%d levels deep; at most %d are allowed", len(parts), MaxDepth)}
+	}
+	if n := utf16Len(p); n > MaxPathLen {
+		return &NameError{Path: p, Reason: fmt.Sprintf("path is %d UTF-16 units long; at most %d fit Windows' MAX_PATH", n, MaxPathLen)}
+	}
+	for _, part := range parts {
+		if err := CheckName(part); err != nil {
+			return &NameError{Path: p, Reason: fmt.Sprintf("component %q: %s", part, err.(*NameError).Reason)}
+		}
+	}
+	return nil
+}
+
+// Fold returns the form under which FAT compares names: two names in one
+// folder with the same Fold are the same file to Windows.
+func Fold(name string) string {
+	return strings.Map(unicode.ToUpper, name)
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// shortChars are the characters besides A-Z and 0-9 allowed in an 8.3 name.
+const shortChars = "$%'-_@~`!(){}^#&"
+
+// shortName is the 8.3 form chosen for a long name.
+type shortName struct {
+	name   [11]byte // space-padded base and extension, as stored
+	lcase  byte     // NT case flags: 0x08 base lower, 0x10 extension lower
+	exact  bool     // the long name is this short name (modulo case flags)
+	basis  string   // base for a numeric tail, when not exact
+	ext    string   // extension for a numeric tail, when not exact
+	nolong bool     // no long-name entries are needed
+}
+
+// newShortName derives the 8.3 form of a valid long name as Windows does:
+// upper-case it, replace what 8.3 cannot hold with '_', drop spaces and
+// leading dots, keep at most 8+3 characters. A name that fits exactly keeps
+// that form (and needs no long entries if each part is in one case);
+// otherwise the caller adds a numeric tail ~N.
+func newShortName(long string) shortName {
+	var s shortName
+	if base, ext, ok := fitsShort(long); ok {
+		s.exact = true
+		copy(s.name[:], strings.Repeat(" ", 11))
+		copy(s.name[:8], strings.ToUpper(base))
+		copy(s.name[8:], strings.ToUpper(ext))
+		bu, bl := letterCases(base)
+		eu, el := letterCases(ext)
+		if !(bu && bl) && !(eu && el) {
+			s.nolong = true
+			if bl {
+				s.lcase |= 0x08
+			}
+			if el {
+				s.lcase |= 0x10
+			}
+		}
+		return s
+	}
+	trimmed := strings.TrimLeft(strings.ReplaceAll(long, " ", ""), ".")
+	base, ext := trimmed, ""
+	if i := strings.LastIndexByte(trimmed, '.'); i >= 0 {
+		base, ext = trimmed[:i], trimmed[i+1:]
+	}
+	s.basis = shortPart(strings.ReplaceAll(base, ".", ""), 8)
+	if s.basis == "" {
+		s.basis = "_"
+	}
+	s.ext = shortPart(ext, 3)
+	return s
+}
+
+// fitsShort reports whether long is already a valid 8.3 name, returning
+// its parts.
+func fitsShort(long string) (base, ext string, ok bool) {
+	base, ext, dot := strings.Cut(long, ".")
+	if base == "" || len(base) > 8 || len(ext) > 3 || (dot && ext == "") || strings.Contains(ext, ".") {
+		return "", "", false
+	}
+	for _, part := range []string{base, ext} {
+		for i := 0; i < len(part); i++ {
+			if !shortChar(part[i]) {
+				return "", "", false
+			}
+		}
+	}
+	return base, ext, true
+}
+
+func shortChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte(shortChars, c) >= 0
+}
+
+// letterCases reports whether s has upper-case and lower-case ASCII letters.
+func letterCases(s string) (upper, lower bool) {
+	for i := 0; i < len(s); i++ {
+		upper = upper || s[i] >= 'A' && s[i] <= 'Z'
+		lower = lower || s[i] >= 'a' && s[i] <= 'z'
+	}
+	return upper, lower
+}
+
+// shortPart maps s to at most n upper-case 8.3 characters, '_' for any
+// character 8.3 cannot hold.
+func shortPart(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() == n {
+			break
+		}
+		c := byte('_')
+		if r < 0x80 && shortChar(byte(r)) {
+			c = byte(unicode.ToUpper(r))
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// withTail returns the 11-byte short name basis~n.ext.
+func withTail(basis, ext string, n int) ([11]byte, bool) {
+	var out [11]byte
+	tail := fmt.Sprintf("~%d", n)
+	if len(tail) > 7 {
+		return out, false
+	}
+	keep := min(len(basis), 8-len(tail))
+	copy(out[:], strings.Repeat(" ", 11))
+	copy(out[:8], basis[:keep]+tail)
+	copy(out[8:], ext)
+	return out, true
+}
+
+// slots is how many 32-byte directory entries a name takes.
+func slots(long string) int {
+	if newShortName(long).nolong {
+		return 1
+	}
+	return 1 + (utf16Len(long)+12)/13
+}

@@ -1,0 +1,3 @@
+module flashkiosk
+
+go 1.24.0
