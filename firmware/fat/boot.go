@@ -1,0 +1,129 @@
+package fat
+
+import "encoding/binary"
+
+// Fixed values of the structures Windows writes.
+const (
+	oemName       = "MSWIN4.1"
+	partTypeFAT32 = 0x0C // FAT32 with LBA addressing
+	mediaFixed    = 0xF8
+	fsInfoSector  = 1
+	backupSector  = 6
+	chsSectors    = 63 // sectors per track of the BIOS geometry Windows assumes
+	chsHeads      = 255
+	eoc           = 0x0FFFFFFF // end-of-chain mark
+)
+
+var le = binary.LittleEndian
+
+// mbr returns sector 0 of the disk: no boot code, the disk signature and one
+// FAT32 partition from PartStart to the end of the partition.
+func (l *Layout) mbr() []byte {
+	b := make([]byte, l.g.SectorSize)
+	le.PutUint32(b[440:], l.diskID)
+	e := b[446:462]
+	first, last := l.g.PartStart, l.g.PartStart+l.g.PartSectors-1
+	copy(e[1:4], chs(first))
+	e[4] = partTypeFAT32
+	copy(e[5:8], chs(last))
+	le.PutUint32(e[8:], uint32(first))
+	le.PutUint32(e[12:], uint32(l.g.PartSectors))
+	b[510], b[511] = 0x55, 0xAA
+	return b
+}
+
+// chs encodes a sector number as BIOS cylinder/head/sector bytes, or the
+// "beyond CHS" mark that Windows uses past cylinder 1023.
+func chs(lba int64) []byte {
+	c := lba / (chsHeads * chsSectors)
+	if c > 1023 {
+		return []byte{0xFE, 0xFF, 0xFF}
+	}
+	h := (lba / chsSectors) % chsHeads
+	s := lba%chsSectors + 1
+	return []byte{byte(h), byte(s) | byte(c>>8)<<6, byte(c)}
+}
+
+// reserved returns the partition's reserved region: boot sector, FSInfo,
+// their backups at sectors 6 and 7, zeros elsewhere.
+func (l *Layout) reserved() []byte {
+	ss := l.g.SectorSize
+	b := make([]byte, reservedSectors*ss)
+	l.bootSector(b[:ss])
+	l.fsInfo(b[fsInfoSector*ss : (fsInfoSector+1)*ss])
+	copy(b[backupSector*ss:], b[:2*ss])
+	return b
+}
+
+func (l *Layout) bootSector(b []byte) {
+	copy(b, []byte{0xEB, 0x58, 0x90})
+	copy(b[3:11], oemName)
+	le.PutUint16(b[11:], uint16(l.g.SectorSize))
+	b[13] = byte(l.g.SectorsPerCluster)
+	le.PutUint16(b[14:], reservedSectors)
+	b[16] = numFATs
+	b[21] = mediaFixed
+	le.PutUint16(b[24:], chsSectors)
+	le.PutUint16(b[26:], chsHeads)
+	le.PutUint32(b[28:], uint32(l.g.PartStart))
+	le.PutUint32(b[32:], uint32(l.g.PartSectors))
+	le.PutUint32(b[36:], uint32(l.g.FATSectors))
+	le.PutUint32(b[44:], 2) // root folder cluster
+	le.PutUint16(b[48:], fsInfoSector)
+	le.PutUint16(b[50:], backupSector)
+	b[64] = 0x80 // drive number
+	b[66] = 0x29 // extended boot signature: the next three fields are valid
+	le.PutUint32(b[67:], l.volumeID)
+	copy(b[71:82], l.label[:])
+	copy(b[82:90], "FAT32   ")
+	// Boot code: halt. The volume is not meant to boot.
+	copy(b[90:], []byte{0xFA, 0xF4, 0xEB, 0xFD}) // cli; hlt; jmp $-1
+	b[510], b[511] = 0x55, 0xAA
+}
+
+func (l *Layout) fsInfo(b []byte) {
+	le.PutUint32(b[0:], 0x41615252)
+	le.PutUint32(b[484:], 0x61417272)
+	free := l.g.Clusters - l.used
+	le.PutUint32(b[488:], free)
+	// The "next free" hint holds the last allocated cluster, as Windows and
+	// Linux write it: the search for a free cluster starts after it.
+	le.PutUint32(b[492:], 1+l.used)
+	le.PutUint32(b[508:], 0xAA550000)
+}
+
+// fatEntry is the value of FAT entry c.
+func (l *Layout) fatEntry(c uint32, j *int) uint32 {
+	switch {
+	case c == 0:
+		return 0x0FFFFF00 | mediaFixed
+	case c == 1:
+		return eoc
+	case c >= 2+l.used:
+		return 0
+	}
+	for l.ends[*j] < c {
+		*j++
+	}
+	if l.ends[*j] == c {
+		return eoc
+	}
+	return c + 1
+}
+
+// putFAT writes the bytes of a FAT starting at byte offset off into p.
+func (l *Layout) putFAT(p []byte, off int64) {
+	c := uint32(off / 4)
+	j := 0
+	if c >= 2 && c < 2+l.used {
+		j = l.endIndex(c)
+	}
+	skip := int(off % 4)
+	for len(p) > 0 {
+		var v [4]byte
+		le.PutUint32(v[:], l.fatEntry(c, &j))
+		n := copy(p, v[skip:])
+		p, skip = p[n:], 0
+		c++
+	}
+}

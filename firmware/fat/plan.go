@@ -1,0 +1,323 @@
+package fat
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNoSpace is returned when the files do not fit on the volume.
+var ErrNoSpace = errors.New("files do not fit on the volume")
+
+// Entry is one file or folder to put on a volume.
+type Entry struct {
+	Path string // slash-separated, relative to the root
+	Size int64  // bytes; 0 for folders
+	Dir  bool   // a folder; parents of files are implied, so only empty ones need listing
+}
+
+// Options are the choices that shape a volume besides its files.
+type Options struct {
+	SectorSize int       // logical sector size of the disk; 0 means 512
+	Label      string    // volume label; "" means Windows' NO NAME
+	Time       time.Time // every timestamp on the volume (1980 to 2107)
+	VolumeID   uint32    // boot-sector volume ID; 0 means random
+	DiskID     uint32    // MBR disk signature; 0 means random
+}
+
+// Layout is a planned disk: MBR, one FAT32 partition and where every
+// folder and file lies. It is read-only once planned.
+type Layout struct {
+	g        Geometry
+	opts     Options
+	label    [11]byte
+	dirs     []dirNode  // allocation order; dirs[0] is the root
+	files    []fileNode // the order of the entries given to Plan
+	used     uint32     // clusters allocated, from cluster 2 on
+	ends     []uint32   // last cluster of every chain, ascending
+	date     uint16     // FAT-encoded Options.Time
+	clock    uint16
+	volumeID uint32
+	diskID   uint32
+}
+
+type dirNode struct {
+	path     string
+	parent   int // index into dirs; -1 for the root
+	cluster  uint32
+	clusters uint32
+	entries  int // 32-byte entries used
+	children []child
+	byFold   map[string]int // Fold(name) -> index into children
+}
+
+type child struct {
+	name  string
+	short [11]byte
+	lcase byte
+	long  bool // long-name entries precede the short entry
+	dir   bool
+	index int // into Layout.dirs or Layout.files
+}
+
+type fileNode struct {
+	path    string
+	size    int64
+	cluster uint32 // 0 for an empty file
+}
+
+// Plan lays out a disk of diskBytes holding entries, as Windows would
+// format it and copy the files: one FAT32 partition from 1 MiB to the end
+// of the disk, folders first, then every file contiguous in entry order.
+func Plan(diskBytes int64, entries []Entry, opts Options) (*Layout, error) {
+	if opts.SectorSize == 0 {
+		opts.SectorSize = 512
+	}
+	g, err := NewGeometry(diskBytes, opts.SectorSize)
+	if err != nil {
+		return nil, err
+	}
+	l := &Layout{g: g, opts: opts}
+	if l.label, err = encodeLabel(opts.Label); err != nil {
+		return nil, err
+	}
+	if l.date, l.clock, err = encodeTime(opts.Time); err != nil {
+		return nil, err
+	}
+	l.volumeID, l.diskID = opts.VolumeID, opts.DiskID
+	if l.volumeID == 0 {
+		l.volumeID = randomID()
+	}
+	if l.diskID == 0 {
+		l.diskID = randomID()
+	}
+	if err := l.buildTree(entries); err != nil {
+		return nil, err
+	}
+	if err := l.nameShort(); err != nil {
+		return nil, err
+	}
+	if err := l.allocate(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func randomID() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		if id := binary.LittleEndian.Uint32(b[:]); id != 0 {
+			return id
+		}
+	}
+}
+
+// buildTree creates the folder tree and checks names and duplicates.
+func (l *Layout) buildTree(entries []Entry) error {
+	l.dirs = []dirNode{{parent: -1, byFold: map[string]int{}}}
+	dirIndex := map[string]int{"": 0}
+	var ensureDir func(p string) (int, error)
+	ensureDir = func(p string) (int, error) {
+		if i, ok := dirIndex[p]; ok {
+			return i, nil
+		}
+		parent, err := ensureDir(parentOf(p))
+		if err != nil {
+			return 0, err
+		}
+		i := len(l.dirs)
+		if err := l.addChild(parent, child{name: path.Base(p), dir: true, index: i}); err != nil {
+			return 0, err
+		}
+		l.dirs = append(l.dirs, dirNode{path: p, parent: parent, byFold: map[string]int{}})
+		dirIndex[p] = i
+		return i, nil
+	}
+	for _, e := range entries {
+		if err := CheckPath(e.Path); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		if e.Dir {
+			if _, err := ensureDir(e.Path); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.Size < 0 || e.Size > MaxFileSize {
+			return fmt.Errorf("plan: %q: size %d is outside 0 to %d bytes", e.Path, e.Size, int64(MaxFileSize))
+		}
+		parent, err := ensureDir(parentOf(e.Path))
+		if err != nil {
+			return err
+		}
+		if err := l.addChild(parent, child{name: path.Base(e.Path), index: len(l.files)}); err != nil {
+			return err
+		}
+		l.files = append(l.files, fileNode{path: e.Path, size: e.Size})
+	}
+	return nil
+}
+
+func parentOf(p string) string {
+	if d := path.Dir(p); d != "." {
+		return d
+	}
+	return ""
+}
+
+func (l *Layout) addChild(dir int, c child) error {
+	d := &l.dirs[dir]
+	f := Fold(c.name)
+	if j, ok := d.byFold[f]; ok {
+		other := d.children[j]
+		if other.dir && c.dir && other.name == c.name {
+			return fmt.Errorf("BUG: folder %q created twice", c.name)
+		}
+		return &NameError{Path: path.Join(d.path, c.name), Reason: fmt.Sprintf("same name to FAT as %q in that folder", other.name)}
+	}
+	d.byFold[f] = len(d.children)
+	d.children = append(d.children, c)
+	return nil
+}
+
+// nameShort gives every name a unique 8.3 form: names that are 8.3
+// already keep theirs, the others get basis~N.ext with the smallest free N.
+func (l *Layout) nameShort() error {
+	for di := range l.dirs {
+		d := &l.dirs[di]
+		taken := make(map[[11]byte]bool, len(d.children))
+		forms := make([]shortName, len(d.children))
+		for i, c := range d.children {
+			forms[i] = newShortName(c.name)
+			if forms[i].exact {
+				taken[forms[i].name] = true
+			}
+		}
+		next := map[string]int{}
+		for i := range d.children {
+			c, s := &d.children[i], forms[i]
+			c.long, c.lcase, c.short = !s.nolong, s.lcase, s.name
+			if s.exact {
+				continue
+			}
+			key := s.basis + "." + s.ext
+			for n := next[key] + 1; ; n++ {
+				name, ok := withTail(s.basis, s.ext, n)
+				if !ok {
+					return fmt.Errorf("plan: folder %q: no free short name for %q", d.path, c.name)
+				}
+				if !taken[name] {
+					taken[name], c.short, next[key] = true, name, n
+					break
+				}
+			}
+		}
+		d.byFold = nil
+		d.entries = 0
+		if di != 0 {
+			d.entries = 2
+		} else if labelEntry(l.opts.Label) {
+			d.entries = 1
+		}
+		for _, c := range d.children {
+			d.entries++
+			if c.long {
+				d.entries += (utf16Len(c.name) + 12) / 13
+			}
+		}
+		if d.entries > maxDirEntries {
+			return fmt.Errorf("plan: folder %q needs %d entries; FAT allows %d", d.path, d.entries, maxDirEntries)
+		}
+	}
+	return nil
+}
+
+// allocate places folders, then files, in consecutive clusters from 2.
+func (l *Layout) allocate() error {
+	next, total := int64(2), int64(0)
+	chain := func(n int64) uint32 {
+		c := uint32(next)
+		next += n
+		total += n
+		if n > 0 {
+			l.ends = append(l.ends, uint32(next-1))
+		}
+		return c
+	}
+	for i := range l.dirs {
+		n := l.g.dirClusters(l.dirs[i].entries)
+		l.dirs[i].clusters = uint32(n)
+		l.dirs[i].cluster = chain(n)
+	}
+	for i := range l.files {
+		if n := l.g.clustersFor(l.files[i].size); n > 0 {
+			l.files[i].cluster = chain(n)
+		}
+	}
+	if total > int64(l.g.Clusters) {
+		cs := l.g.ClusterSize()
+		return fmt.Errorf("plan: need %d bytes, volume holds %d: %w", total*cs, int64(l.g.Clusters)*cs, ErrNoSpace)
+	}
+	l.used = uint32(total)
+	return nil
+}
+
+// Geometry is the disk geometry of the layout.
+func (l *Layout) Geometry() Geometry { return l.g }
+
+// VolumeID is the volume serial number in the boot sector.
+func (l *Layout) VolumeID() uint32 { return l.volumeID }
+
+// DataEnd is the disk offset just past the last allocated cluster: every
+// byte after it is free space.
+func (l *Layout) DataEnd() int64 { return l.g.ClusterOffset(2 + l.used) }
+
+// FileOffset is the disk offset of the data of the i-th entry given to
+// Plan that is a file, counted among files only; -1 for an empty file.
+func (l *Layout) FileOffset(i int) int64 {
+	if l.files[i].cluster == 0 {
+		return -1
+	}
+	return l.g.ClusterOffset(l.files[i].cluster)
+}
+
+// endIndex is the index in l.ends of the first chain end at or after c.
+func (l *Layout) endIndex(c uint32) int {
+	return sort.Search(len(l.ends), func(i int) bool { return l.ends[i] >= c })
+}
+
+// encodeLabel turns a label into the 11 bytes stored, as Windows does:
+// upper-cased, 8.3 characters and spaces only.
+func encodeLabel(label string) ([11]byte, error) {
+	var out [11]byte
+	if label == "" {
+		label = defaultLabel
+	}
+	up := strings.ToUpper(label)
+	if len(up) > 11 || strings.HasPrefix(up, " ") {
+		return out, fmt.Errorf("label %q: at most 11 characters, not starting with a space", label)
+	}
+	for i := 0; i < len(up); i++ {
+		if up[i] != ' ' && !shortChar(up[i]) {
+			return out, fmt.Errorf("label %q: character %q is not allowed (A-Z, 0-9, space and %s)", label, up[i], shortChars)
+		}
+	}
+	copy(out[:], up+strings.Repeat(" ", 11-len(up)))
+	return out, nil
+}
+
+// encodeTime returns t as FAT date and time words.
+func encodeTime(t time.Time) (date, clock uint16, err error) {
+	if t.Year() < 1980 || t.Year() > 2107 {
+		return 0, 0, fmt.Errorf("date %s: FAT holds dates from 1980 to 2107", t.Format("2006-01-02"))
+	}
+	date = uint16(t.Year()-1980)<<9 | uint16(t.Month())<<5 | uint16(t.Day())
+	clock = uint16(t.Hour())<<11 | uint16(t.Minute())<<5 | uint16(t.Second()/2)
+	return date, clock, nil
+}

@@ -1,0 +1,209 @@
+package fat
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Source opens the contents of the i-th file of a layout (counted among
+// files only, in the order given to Plan). The stream reads exactly the
+// planned size from it and fails if it holds more or less.
+type Source func(i int, path string) (io.ReadCloser, error)
+
+// Fill writes the bytes that free space at disk offset off holds into p.
+type Fill func(p []byte, off int64)
+
+// Stream emits a planned disk from byte 0 to its last byte, in order. It
+// holds one folder's entries and one open file at a time, so its memory
+// does not depend on the size of the volume.
+type Stream struct {
+	l       *Layout
+	src     Source
+	fill    Fill
+	segs    []segment
+	seg     int   // current segment
+	pos     int64 // next byte to emit
+	file    io.ReadCloser
+	fileIdx int // index of file, -1 if none
+	dirBuf  []byte
+	dirIdx  int // folder held in dirBuf, -1 if none
+	err     error
+}
+
+type segKind uint8
+
+const (
+	segBytes segKind = iota // fixed bytes
+	segZero                 // zeros
+	segFAT                  // a copy of the FAT
+	segDir                  // a folder's clusters
+	segFile                 // a file's data
+	segFill                 // free space
+)
+
+type segment struct {
+	start, end int64 // disk byte range
+	kind       segKind
+	index      int    // folder or file index
+	data       []byte // for segBytes
+}
+
+// Stream returns a reader of the whole disk. Free space (after the last
+// allocated cluster) is produced by fill, or zeros if fill is nil; slack
+// after the end of each file and unused sectors before the partition are
+// zeros.
+func (l *Layout) Stream(src Source, fill Fill) *Stream {
+	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirIdx: -1}
+	g := l.g
+	ss := int64(g.SectorSize)
+	at := int64(0)
+	add := func(n int64, seg segment) {
+		if n <= 0 {
+			return
+		}
+		seg.start, seg.end = at, at+n
+		s.segs = append(s.segs, seg)
+		at += n
+	}
+	add(ss, segment{kind: segBytes, data: l.mbr()})
+	add(g.PartStart*ss-at, segment{kind: segZero})
+	add(reservedSectors*ss, segment{kind: segBytes, data: l.reserved()})
+	for range numFATs {
+		add(g.FATSectors*ss, segment{kind: segFAT})
+	}
+	cs := g.ClusterSize()
+	for i, d := range l.dirs {
+		add(int64(d.clusters)*cs, segment{kind: segDir, index: i})
+	}
+	for i, f := range l.files {
+		add(f.size, segment{kind: segFile, index: i})
+		add(g.clustersFor(f.size)*cs-f.size, segment{kind: segZero})
+	}
+	if at != l.DataEnd() {
+		panic(fmt.Sprintf("BUG: stream data ends at %d, layout at %d", at, l.DataEnd()))
+	}
+	add(g.DiskBytes()-at, segment{kind: segFill})
+	return s
+}
+
+// Size is the number of bytes the stream emits: the whole disk.
+func (s *Stream) Size() int64 { return s.l.g.DiskBytes() }
+
+// Offset is the disk offset of the next byte Read returns.
+func (s *Stream) Offset() int64 { return s.pos }
+
+// Read fills p with the next bytes of the disk. It returns io.EOF after
+// the last byte; an error from a source is returned with the file's path
+// and sticks.
+func (s *Stream) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n := 0
+	for n < len(p) && s.seg < len(s.segs) {
+		seg := &s.segs[s.seg]
+		k := int(min(int64(len(p)-n), seg.end-s.pos))
+		q := p[n : n+k]
+		if err := s.emit(seg, q); err != nil {
+			s.err = err
+			s.closeFile()
+			return n, err
+		}
+		n += k
+		s.pos += int64(k)
+		if s.pos == seg.end {
+			if err := s.finish(seg); err != nil {
+				s.err = err
+				return n, err
+			}
+			s.seg++
+		}
+	}
+	if n == 0 && s.seg == len(s.segs) {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (s *Stream) emit(seg *segment, q []byte) error {
+	off := s.pos - seg.start
+	switch seg.kind {
+	case segBytes:
+		copy(q, seg.data[off:])
+	case segZero:
+		clear(q)
+	case segFAT:
+		s.l.putFAT(q, off)
+	case segDir:
+		if s.dirIdx != seg.index {
+			size := int(seg.end - seg.start)
+			if cap(s.dirBuf) < size {
+				s.dirBuf = make([]byte, size)
+			}
+			s.dirBuf = s.dirBuf[:size]
+			clear(s.dirBuf)
+			s.l.dirBytes(seg.index, s.dirBuf)
+			s.dirIdx = seg.index
+		}
+		copy(q, s.dirBuf[off:])
+	case segFile:
+		return s.readFile(seg, q, off)
+	case segFill:
+		if s.fill == nil {
+			clear(q)
+		} else {
+			s.fill(q, s.pos)
+		}
+	}
+	return nil
+}
+
+func (s *Stream) readFile(seg *segment, q []byte, off int64) error {
+	f := &s.l.files[seg.index]
+	if s.fileIdx != seg.index {
+		s.closeFile()
+		r, err := s.src(seg.index, f.path)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", f.path, err)
+		}
+		s.file, s.fileIdx = r, seg.index
+	}
+	if m, err := io.ReadFull(s.file, q); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("read %s: ended after %d of %d bytes", f.path, off+int64(m), f.size)
+		}
+		return fmt.Errorf("read %s at %d: %w", f.path, off+int64(m), err)
+	}
+	return nil
+}
+
+// finish checks a file that has been emitted in full: its source must be
+// at its end. Closing it lets a checking source report a bad hash.
+func (s *Stream) finish(seg *segment) error {
+	if seg.kind != segFile {
+		return nil
+	}
+	path := s.l.files[seg.index].path
+	var one [1]byte
+	if n, _ := io.ReadFull(s.file, one[:]); n > 0 {
+		s.closeFile()
+		return fmt.Errorf("read %s: longer than its planned %d bytes", path, seg.end-seg.start)
+	}
+	if err := s.closeFile(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+func (s *Stream) closeFile() error {
+	if s.file == nil {
+		return nil
+	}
+	err := s.file.Close()
+	s.file, s.fileIdx = nil, -1
+	return err
+}
+
+// Close releases the open source file, if any.
+func (s *Stream) Close() error { return s.closeFile() }

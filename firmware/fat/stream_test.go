@@ -1,0 +1,83 @@
+package fat
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const mib = 1 << 20
+
+func TestWriteCheckedByOutsideTools(t *testing.T) {
+	korean := []testFile{
+		{path: "위키백과/대문.html", data: []byte("<h1>대문</h1>")},
+		{path: "위키백과/문서/서울특별시.html", data: pattern(1, 9000)},
+		{path: "위키백과/문서/평양.html", data: pattern(2, 4096)},
+		{path: "영화/다큐멘터리 1.mp4", data: pattern(3, 300000)},
+		{path: "읽어보세요.txt", data: []byte("안녕하세요\n")},
+	}
+	mixed := []testFile{
+		{path: "README.TXT", data: []byte("upper 8.3")},
+		{path: "readme.md", data: []byte("lower 8.3")},
+		{path: "ReadMe.Html", data: []byte("mixed")},
+		{path: "Makefile", data: []byte("all:\n")},
+		{path: "archive.tar.gz", data: pattern(4, 5000)},
+		{path: ".hidden", data: []byte("dot")},
+		{path: "a b c.txt", data: []byte("spaces")},
+		{path: "x+y=z;[1].txt", data: []byte("lossy")},
+		{path: "empty.bin"},
+		{path: "Empty Folder", dir: true},
+		{path: "nested/empty", dir: true},
+		{path: "nested/EMPTY.DAT"},
+		{path: deepPath(20), data: []byte("twenty levels down")},
+		{path: strings.Repeat("긴", 84) + "/" + strings.Repeat("n", 170), data: []byte("long")},
+		{path: strings.Repeat("a", 255), data: []byte("255 units")},
+	}
+	var tails []testFile
+	for i := range 120 {
+		tails = append(tails, testFile{path: fmt.Sprintf("collide/longfilename%03d.txt", i), data: []byte{byte(i)}})
+		tails = append(tails, testFile{path: fmt.Sprintf("collide/위키%03d.txt", i), data: []byte{byte(i), 1}})
+	}
+	big := []testFile{
+		{path: "big/one.bin", data: pattern(5, 3*mib+17)},
+		{path: "big/two.bin", data: pattern(6, 1*mib)},
+	}
+	for _, tc := range []struct {
+		name  string
+		disk  int64
+		files []testFile
+		opts  Options
+	}{
+		{"korean", 64 * mib, korean, Options{}},
+		{"mixed case and odd names", 100 * mib, mixed, Options{Label: "Donated"}},
+		{"numeric tails", 64 * mib, tails, Options{}},
+		{"big files 1 KiB clusters", 128 * mib, big, Options{}},
+		{"big files 2 KiB clusters", 200 * mib, big, Options{Label: "KOREA 2026"}},
+		{"4 KiB clusters", 300 * mib, append(append([]testFile{}, korean...), big...), Options{}},
+		{"empty volume", 64 * mib, nil, Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, l := writeImage(t, tc.disk, tc.files, tc.opts)
+			fsck(t, img, l)
+			checkCopyBack(t, img, tc.files)
+			info := mtools(t, img, "minfo")
+			label := tc.opts.Label
+			if label == "" {
+				label = "NO NAME"
+			}
+			wantLines := []string{
+				fmt.Sprintf("disk label=\"%-11s\"", strings.ToUpper(label)),
+				`banner:"MSWIN4.1"`,
+				fmt.Sprintf("serial number: %08X", l.VolumeID()),
+				"reserved (boot) sectors: 32",
+				"fats: 2",
+				fmt.Sprintf("free clusters=%d", l.Geometry().Clusters-l.used),
+			}
+			for _, w := range wantLines {
+				if !strings.Contains(info, w) {
+					t.Errorf("minfo lacks %q:\n%s", w, info)
+				}
+			}
+		})
+	}
+}
