@@ -87,24 +87,19 @@ func windowsClusterSize(volumeBytes int64) int64 {
 func (g *Geometry) fitFATs() bool {
 	align := int64(alignBytes / g.SectorSize)
 	ss, spc := int64(g.SectorSize), int64(g.SectorsPerCluster)
-	fat := int64(1)
-	for {
-		data := alignUp(reservedSectors+numFATs*fat, align)
-		if data >= g.PartSectors {
-			return false
-		}
+	// The smallest aligned start of the data region whose FATs fit in front
+	// of it; at most a few hundred steps even for 2 TiB.
+	for data := align; data < g.PartSectors; data += align {
 		clusters := (g.PartSectors - data) / spc
 		need := ((clusters+2)*4 + ss - 1) / ss
-		if need <= fat {
+		if reservedSectors+numFATs*need <= data {
 			g.FATSectors = (data - reservedSectors) / numFATs
 			g.Clusters = uint32(min(clusters, maxClusters+1))
 			return clusters > 0
 		}
-		fat = need
 	}
+	return false
 }
-
-func alignUp(n, a int64) int64 { return (n + a - 1) / a * a }
 
 // ClusterSize is the size of one cluster in bytes.
 func (g Geometry) ClusterSize() int64 { return int64(g.SectorsPerCluster) * int64(g.SectorSize) }

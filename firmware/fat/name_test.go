@@ -1,0 +1,153 @@
+package fat
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCheckPath(t *testing.T) {
+	deep := strings.Repeat("d/", MaxDepth-1) + "f"
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{
+		{"a.txt", true},
+		{"위키백과/대문.html", true},
+		{"Mixed Case/File Name.TXT", true},
+		{".hidden", true},
+		{strings.Repeat("x", 255), true},
+		{strings.Repeat("x", 256), false},
+		{strings.Repeat("가", 255), true},  // 255 UTF-16 units, 765 bytes
+		{strings.Repeat("😀", 128), false}, // 256 UTF-16 units: surrogate pairs count twice
+		{deep, true},
+		{"d/" + deep, false},
+		{strings.Repeat("abcdefghi/", 25) + "x", true},
+		{strings.Repeat("abcdefghi/", 25) + "xxxxxx", false}, // 256 units in all
+		{"", false},
+		{"/abs", false},
+		{"dir/", false},
+		{"a//b", false},
+		{"a/./b", false},
+		{"a/../b", false},
+		{"trailing.", false},
+		{"trailing ", false},
+		{"dir./x", false},
+		{"what?.txt", false},
+		{"a:b", false},
+		{`back\slash`, false},
+		{"star*", false},
+		{"pipe|", false},
+		{`quote"`, false},
+		{"<lt", false},
+		{"tab\tname", false},
+		{"CON", false},
+		{"con.txt", false},
+		{"Lpt1.doc", false},
+		{"console.txt", true},
+		{"bad\xffutf8", false},
+	} {
+		err := CheckPath(tc.path)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckPath(%q) = %v; want ok=%v", tc.path, err, tc.ok)
+		}
+		var ne *NameError
+		if err != nil && !errors.As(err, &ne) {
+			t.Errorf("CheckPath(%q) = %T; want *NameError", tc.path, err)
+		}
+	}
+}
+
+func TestShortNames(t *testing.T) {
+	for _, tc := range []struct {
+		long  string
+		short string // as stored, 8+3
+		lcase byte
+		long2 bool // needs long-name entries
+	}{
+		{"README.TXT", "README  TXT", 0, false},
+		{"readme.txt", "README  TXT", 0x18, false},
+		{"readme.TXT", "README  TXT", 0x08, false},
+		{"README.txt", "README  TXT", 0x10, false},
+		{"Makefile", "MAKEFILE   ", 0, true},
+		{"ReadMe.Html", "README~1HTM", 0, true},
+		{"12345678", "12345678   ", 0, false},
+		{"longfilename.text", "LONGFI~1TEX", 0, true},
+		{"위키백과.html", "____~1  HTM", 0, true},
+		{".bashrc", "BASHRC~1   ", 0, true},
+		{"a.b.c", "AB~1    C  ", 0, true},
+		{"a b.txt", "AB~1    TXT", 0, true},
+		{"x+y.txt", "X_Y~1   TXT", 0, true},
+		{"Foo.txt", "FOO     TXT", 0, true}, // mixed case: long entries, but no tail
+		{"name.", "", 0, true},              // not reached: CheckName refuses it
+	} {
+		if CheckName(tc.long) != nil {
+			continue
+		}
+		l, err := Plan(64*mib, []Entry{{Path: tc.long}}, Options{Time: testDate})
+		if err != nil {
+			t.Fatalf("Plan(%q): %v", tc.long, err)
+		}
+		c := l.dirs[0].children[0]
+		if string(c.short[:]) != tc.short || c.lcase != tc.lcase || c.long != tc.long2 {
+			t.Errorf("short name of %q = %q case %#x long %v; want %q case %#x long %v",
+				tc.long, c.short[:], c.lcase, c.long, tc.short, tc.lcase, tc.long2)
+		}
+	}
+}
+
+func TestShortNameTails(t *testing.T) {
+	var es []Entry
+	for i := range 1200 {
+		es = append(es, Entry{Path: fmt.Sprintf("longfilename%s%c%04d.txt", strings.Repeat("x", i%3), 'a'+i%26, i)})
+	}
+	es = append(es, Entry{Path: "LONGFI~1.TXT"}) // an exact name that a tail would take
+	l, err := Plan(64*mib, es, Options{Time: testDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[11]byte]string{}
+	for _, c := range l.dirs[0].children {
+		if prev, ok := seen[c.short]; ok {
+			t.Fatalf("%q and %q share short name %q", prev, c.name, c.short[:])
+		}
+		seen[c.short] = c.name
+	}
+	if got := seen[[11]byte([]byte("LONGFI~1TXT"))]; got != "LONGFI~1.TXT" {
+		t.Errorf("LONGFI~1.TXT is held by %q; want the file of that exact name", got)
+	}
+	if _, ok := seen[[11]byte([]byte("LON~1201TXT"))]; !ok {
+		t.Errorf("no LON~1201.TXT among %d names; tails should count up past the exact LONGFI~1", len(seen))
+	}
+}
+
+func TestPlanRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		entries []Entry
+		opts    Options
+	}{
+		{"case duplicates", []Entry{{Path: "Read.txt"}, {Path: "READ.TXT"}}, Options{}},
+		{"Korean case-free duplicate", []Entry{{Path: "위키/a"}, {Path: "위키/a"}}, Options{}},
+		{"file and folder of one name", []Entry{{Path: "x"}, {Path: "X/y"}}, Options{}},
+		{"bad name", []Entry{{Path: "a?b"}}, Options{}},
+		{"too big", []Entry{{Path: "a", Size: MaxFileSize + 1}}, Options{}},
+		{"no space", []Entry{{Path: "a", Size: 70 * mib}}, Options{}},
+		{"label too long", nil, Options{Label: "ABCDEFGHIJKL"}},
+		{"label with dot", nil, Options{Label: "A.B"}},
+		{"label Korean", nil, Options{Label: "위키"}},
+		{"date before 1980", nil, Options{Time: testDate.AddDate(-50, 0, 0)}},
+	} {
+		if tc.opts.Time.IsZero() {
+			tc.opts.Time = testDate
+		}
+		if _, err := Plan(64*mib, tc.entries, tc.opts); err == nil {
+			t.Errorf("Plan(%s) = nil error; want a refusal", tc.name)
+		}
+	}
+	_, err := Plan(64*mib, []Entry{{Path: "a", Size: 70 * mib}}, Options{Time: testDate})
+	if !errors.Is(err, ErrNoSpace) {
+		t.Errorf("Plan(70 MiB file on 64 MiB disk) = %v; want ErrNoSpace", err)
+	}
+}
