@@ -176,10 +176,17 @@ func (l *Layout) addChild(dir int, c child) error {
 	f := Fold(c.name)
 	if j, ok := d.byFold[f]; ok {
 		other := d.children[j]
-		if other.dir && c.dir && other.name == c.name {
-			return fmt.Errorf("BUG: folder %q created twice", c.name)
+		p := path.Join(d.path, c.name)
+		switch {
+		case other.name != c.name:
+			return &NameError{Path: p, Reason: fmt.Sprintf("same name to FAT as %q in that folder (they differ only in letter case)", other.name)}
+		case other.dir != c.dir:
+			return &NameError{Path: p, Reason: "is both a file and a folder"}
+		case c.dir:
+			return fmt.Errorf("BUG: folder %q created twice", p)
+		default:
+			return &NameError{Path: p, Reason: "listed twice"}
 		}
-		return &NameError{Path: path.Join(d.path, c.name), Reason: fmt.Sprintf("same name to FAT as %q in that folder", other.name)}
 	}
 	d.byFold[f] = len(d.children)
 	d.children = append(d.children, c)
