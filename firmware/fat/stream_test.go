@@ -55,6 +55,7 @@ func TestWriteCheckedByOutsideTools(t *testing.T) {
 		{"big files 2 KiB clusters", 200 * mib, big, Options{Label: "KOREA 2026"}},
 		{"4 KiB clusters", 300 * mib, append(append([]testFile{}, korean...), big...), Options{}},
 		{"empty volume", 64 * mib, nil, Options{}},
+		{"4 KiB sectors", 600 * mib, append(append([]testFile{}, mixed...), big...), Options{SectorSize: 4096}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img, l := writeImage(t, tc.disk, tc.files, tc.opts)
@@ -70,6 +71,7 @@ func TestWriteCheckedByOutsideTools(t *testing.T) {
 				`banner:"MSWIN4.1"`,
 				fmt.Sprintf("serial number: %08X", l.VolumeID()),
 				"reserved (boot) sectors: 32",
+				fmt.Sprintf("sector size: %d bytes", l.Geometry().SectorSize),
 				"fats: 2",
 				fmt.Sprintf("free clusters=%d", l.Geometry().Clusters-l.used),
 			}
