@@ -36,8 +36,9 @@ func (b *Budget) Used() int64 { return b.used * b.g.ClusterSize() }
 
 // Add takes room for a file of size bytes at path p (or a folder if dir),
 // with any parent folders not yet counted. It reports false, and takes
-// nothing, when the volume cannot hold it. Names are not checked here; the
-// same path added twice is an error.
+// nothing, when the volume cannot hold it. Names are not checked here (Plan
+// does); a folder added twice, or a folder with more entries than FAT
+// allows, is an error.
 func (b *Budget) Add(p string, size int64, dir bool) (bool, error) {
 	if _, ok := b.dirs[p]; ok || p == "" {
 		return false, fmt.Errorf("budget: %q added twice", p)

@@ -285,15 +285,6 @@ func (l *Layout) VolumeID() uint32 { return l.volumeID }
 // byte after it is free space.
 func (l *Layout) DataEnd() int64 { return l.g.ClusterOffset(2 + l.used) }
 
-// FileOffset is the disk offset of the data of the i-th entry given to
-// Plan that is a file, counted among files only; -1 for an empty file.
-func (l *Layout) FileOffset(i int) int64 {
-	if l.files[i].cluster == 0 {
-		return -1
-	}
-	return l.g.ClusterOffset(l.files[i].cluster)
-}
-
 // endIndex is the index in l.ends of the first chain end at or after c.
 func (l *Layout) endIndex(c uint32) int {
 	return sort.Search(len(l.ends), func(i int) bool { return l.ends[i] >= c })

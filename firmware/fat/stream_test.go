@@ -2,6 +2,7 @@ package fat
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,38 @@ func TestWriteCheckedByOutsideTools(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTwoDrivesDifferOnlyInIDs streams the same files twice with fresh
+// random IDs: the disks may differ only in the MBR disk signature and the
+// volume ID of the boot sector and its backup.
+func TestTwoDrivesDifferOnlyInIDs(t *testing.T) {
+	files := []testFile{{path: "위키/대문.html", data: pattern(1, 70000)}, {path: "a.txt", data: []byte("a")}}
+	var disks [2][]byte
+	var ids [2]uint32
+	for i := range disks {
+		l, err := Plan(64*mib, entriesOf(files), Options{Time: testDate, Label: "KIOSK"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = l.VolumeID()
+		if disks[i], err = io.ReadAll(l.Stream(sourceOf(files), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("two plans got volume ID %08x both; want random IDs", ids[0])
+	}
+	allowed := map[int]bool{}
+	for _, base := range []int{440, mib + 67, mib + backupSector*512 + 67} {
+		for k := range 4 {
+			allowed[base+k] = true
+		}
+	}
+	for off := range disks[0] {
+		if disks[0][off] != disks[1][off] && !allowed[off] {
+			t.Fatalf("disks differ at offset %d; want differences only in the disk and volume IDs", off)
+		}
 	}
 }
