@@ -1,3 +1,8 @@
 module flashkiosk
 
 go 1.24.0
+
+require (
+	github.com/hanwen/go-fuse/v2 v2.7.2
+	golang.org/x/sys v0.38.0
+)

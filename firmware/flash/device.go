@@ -1,0 +1,89 @@
+package flash
+
+import (
+	"fmt"
+	"io"
+)
+
+// Device is a drive or an image file opened for one job. A block device is
+// opened exclusively (O_EXCL: the kernel refuses while anything holds it or
+// a partition of it is mounted); direct I/O is used where the target
+// supports it.
+type Device struct {
+	f      file
+	path   string
+	size   int64 // bytes, whole sectors
+	sector int   // logical sector size
+	align  int   // alignment of memory, offsets and lengths for direct I/O
+	direct bool  // opened with O_DIRECT
+	block  bool  // a block device
+}
+
+// file is the part of *os.File a Device uses.
+type file interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Closer
+	Sync() error
+	Fd() uintptr
+}
+
+// Path is the path the device was opened by.
+func (d *Device) Path() string { return d.path }
+
+// Size is the size the device reports, in bytes.
+func (d *Device) Size() int64 { return d.size }
+
+// SectorSize is the logical sector size.
+func (d *Device) SectorSize() int { return d.sector }
+
+// Align is the alignment buffers, offsets and lengths must keep.
+func (d *Device) Align() int { return d.align }
+
+// Direct reports whether reads and writes bypass the page cache.
+func (d *Device) Direct() bool { return d.direct }
+
+// Block reports whether the device is a block device (not an image file).
+func (d *Device) Block() bool { return d.block }
+
+// WriteAt writes all of p at off; a failure is an *IOError.
+func (d *Device) WriteAt(p []byte, off int64) (int, error) {
+	n, err := d.f.WriteAt(p, off)
+	if err == nil && n < len(p) {
+		err = errShortIO
+	}
+	if err != nil {
+		return n, &IOError{Op: "write", Offset: off + int64(n), Err: err}
+	}
+	return n, nil
+}
+
+// ReadAt reads all of p from off; a failure is an *IOError.
+func (d *Device) ReadAt(p []byte, off int64) (int, error) {
+	n, err := d.f.ReadAt(p, off)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err == nil && n < len(p) {
+		err = errShortIO
+	}
+	if err != nil {
+		return n, &IOError{Op: "read", Offset: off + int64(n), Err: err}
+	}
+	return n, nil
+}
+
+// Sync makes everything written durable on the device.
+func (d *Device) Sync() error {
+	if err := d.f.Sync(); err != nil {
+		return &IOError{Op: "flush", Offset: d.size, Err: err}
+	}
+	return nil
+}
+
+// Close closes the device.
+func (d *Device) Close() error { return d.f.Close() }
+
+func (d *Device) String() string {
+	return fmt.Sprintf("%s (%s, %d-byte sectors)", d.path, Bytes(d.size), d.sector)
+}

@@ -1,0 +1,106 @@
+package flash
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open opens a block device or image file for a job: for writing unless
+// readOnly. A write-protected drive gives a *ReadOnlyError.
+func Open(path string, readOnly bool) (*Device, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d := &Device{path: path}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFBLK:
+		d.block = true
+	case unix.S_IFREG:
+	default:
+		return nil, fmt.Errorf("open %s: not a block device or regular file", path)
+	}
+	flags := unix.O_RDWR | unix.O_CLOEXEC
+	if readOnly {
+		flags = unix.O_RDONLY | unix.O_CLOEXEC
+	}
+	if d.block {
+		flags |= unix.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags|unix.O_DIRECT, 0)
+	if errors.Is(err, unix.EINVAL) { // the file system has no direct I/O
+		f, err = os.OpenFile(path, flags, 0)
+	} else if err == nil {
+		d.direct = true
+	}
+	switch {
+	case errors.Is(err, unix.EROFS) || (!readOnly && errors.Is(err, unix.EACCES)):
+		return nil, &ReadOnlyError{Path: path}
+	case errors.Is(err, unix.EBUSY):
+		return nil, fmt.Errorf("open %s: in use (mounted, or opened by another program)", path)
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d.f = f
+	if err := d.inspect(readOnly); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// inspect reads size, sector size, alignment and write protection.
+func (d *Device) inspect(readOnly bool) error {
+	fd := int(d.f.Fd())
+	d.sector, d.align = 512, 4096
+	if d.block {
+		if ro, err := unix.IoctlGetInt(fd, unix.BLKROGET); err != nil {
+			return fmt.Errorf("%s: BLKROGET: %w", d.path, err)
+		} else if ro != 0 && !readOnly {
+			return &ReadOnlyError{Path: d.path}
+		}
+		ss, err := unix.IoctlGetInt(fd, unix.BLKSSZGET)
+		if err != nil {
+			return fmt.Errorf("%s: BLKSSZGET: %w", d.path, err)
+		}
+		d.sector, d.align = ss, ss
+		// BLKGETSIZE64 fills a u64: an int would be 32 bits on 32-bit ARM.
+		var size uint64
+		if err := ioctlPtr(fd, unix.BLKGETSIZE64, &size); err != nil {
+			return fmt.Errorf("%s: BLKGETSIZE64: %w", d.path, err)
+		}
+		d.size = int64(size)
+	} else {
+		if !readOnly {
+			if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+				return fmt.Errorf("open %s: in use by another program", d.path)
+			}
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fmt.Errorf("%s: %w", d.path, err)
+		}
+		d.size = st.Size
+	}
+	var sx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &sx); err == nil && sx.Mask&unix.STATX_DIOALIGN != 0 {
+		d.align = max(d.align, int(sx.Dio_mem_align), int(sx.Dio_offset_align))
+	}
+	d.size -= d.size % int64(d.sector)
+	return nil
+}
+
+// dropCache asks the kernel to forget cached pages of a device opened
+// without direct I/O, so that a read-back reaches the disk.
+func (d *Device) dropCache() error {
+	if d.direct {
+		return nil
+	}
+	if d.block {
+		return unix.IoctlSetInt(int(d.f.Fd()), unix.BLKFLSBUF, 0)
+	}
+	return unix.Fadvise(int(d.f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}

@@ -1,0 +1,39 @@
+//go:build !linux
+
+package flash
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"unsafe"
+)
+
+// Open opens an image file for a job; block devices need Linux.
+func Open(path string, readOnly bool) (*Device, error) {
+	flag := os.O_RDWR
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if errors.Is(err, os.ErrPermission) && !readOnly {
+		return nil, &ReadOnlyError{Path: path}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: not a regular file (block devices need Linux)", path)
+	}
+	return &Device{f: f, path: path, size: st.Size() - st.Size()%512, sector: 512, align: 4096}, nil
+}
+
+func (d *Device) dropCache() error { return nil }
+
+func alignedBuffer(n int) ([]byte, func(), error) {
+	b := make([]byte, n+4096)
+	off := (4096 - int(uintptr(unsafe.Pointer(&b[0]))%4096)) % 4096
+	return b[off : off+n], func() {}, nil
+}
