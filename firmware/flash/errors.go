@@ -27,7 +27,9 @@ type IOError struct {
 	Err    error
 }
 
-func (e *IOError) Error() string { return fmt.Sprintf("I/O error: %s at offset %d: %v", e.Op, e.Offset, e.Err) }
+func (e *IOError) Error() string {
+	return fmt.Sprintf("I/O error: %s at offset %d: %v", e.Op, e.Offset, e.Err)
+}
 func (e *IOError) Unwrap() error { return e.Err }
 
 // MismatchError is data read back that differs from what was written, in
