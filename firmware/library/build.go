@@ -162,6 +162,9 @@ func checkFolders(src, out string) (string, string, error) {
 	if rel, err := filepath.Rel(src, out); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", "", &SourceError{Path: out, Reason: "the output folder must not be inside the source " + src}
 	}
+	if info, err := os.Stat(filepath.Dir(out)); err != nil || !info.IsDir() {
+		return "", "", fmt.Errorf("output %s: the folder it goes in, %s, does not exist", out, filepath.Dir(out))
+	}
 	entries, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

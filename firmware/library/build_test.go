@@ -248,6 +248,9 @@ func TestBuildRefuses(t *testing.T) {
 		{"no date", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{"a.txt": "a"})
 		}, time.Time{}, "no library date given"},
+		{"bad tier name", func(t *testing.T, src string) {
+			writeTree(t, src, map[string]string{"a.txt": "a", TiersFile: "[[tier]]\nname = \"a\\u0007b\"\npaths = [\"a.txt\"]\n"})
+		}, testDate, `tiers.toml: tier 1: name "a\ab" holds a control character`},
 		{"date before 1980", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{"a.txt": "a"})
 		}, time.Date(1979, 12, 31, 0, 0, 0, 0, time.UTC), "date 1979-12-31 is outside what FAT can store"},
@@ -274,7 +277,7 @@ func TestBuildRefuses(t *testing.T) {
 		}, testDate, `tiers.toml: tier 1: pattern "wikki" matches nothing in the source`},
 		{"tiers.toml tier without paths", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{"a.txt": "a", TiersFile: "[[tier]]\nname = \"x\"\n"})
-		}, testDate, "tier 1 (the [[tier]] table number 1) has no paths"},
+		}, testDate, `tiers.toml: tier 1 has no paths: give it paths = [`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,6 +324,7 @@ func TestBuildOutput(t *testing.T) {
 			return out
 		}, "exists and is not empty"},
 		{"inside the source", func(t *testing.T, src, out string) string { return filepath.Join(src, "lib") }, "must not be inside the source"},
+		{"parent missing", func(t *testing.T, src, out string) string { return filepath.Join(out, "sub", "lib") }, "the folder it goes in"},
 		{"the source itself", func(t *testing.T, src, out string) string { return src }, "must not be inside the source"},
 	}
 	for _, tt := range tests {

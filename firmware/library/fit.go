@@ -46,7 +46,8 @@ func (s *Selection) Complete() bool {
 // *TooSmallError; then, in manifest order, every later file or empty
 // folder that still fits, passing over those that do not so that smaller
 // ones after them still get their chance. The TooSmallError's Have comes
-// from space's Free method, if it has one.
+// from space's Free method, if it has one. m must be a checked manifest,
+// as Open, Build and ParseManifest return.
 func Fit(m *Manifest, space Space) (*Selection, error) {
 	have := int64(-1)
 	if f, ok := space.(interface{ Free() int64 }); ok {

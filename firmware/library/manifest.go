@@ -331,7 +331,8 @@ func (c *Count) add(it item) {
 	}
 }
 
-// Counts returns what each tier holds, indexed by tier number - 1.
+// Counts returns what each tier of a checked manifest holds, indexed by
+// tier number - 1.
 func (m *Manifest) Counts() []Count {
 	counts := make([]Count, len(m.Tiers))
 	for _, it := range m.items() {

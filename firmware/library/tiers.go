@@ -64,10 +64,10 @@ func readTiers(file string) ([]Tier, error) {
 	for i, t := range doc.Tier {
 		n := i + 1
 		if err := checkLabel("name", t.Name, true); err != nil {
-			return nil, &SourceError{Path: file, Line: keyLine(text, "name"), Reason: fmt.Sprintf("tier %d: %v", n, err)}
+			return nil, &SourceError{Path: file, Reason: fmt.Sprintf("tier %d: %v", n, err)}
 		}
 		if len(t.Paths) == 0 {
-			return nil, &SourceError{Path: file, Reason: fmt.Sprintf("tier %d (the [[tier]] table number %d) has no paths", n, n)}
+			return nil, &SourceError{Path: file, Reason: fmt.Sprintf(`tier %d has no paths: give it paths = ["folder", "file.html", "pattern/**"]`, n)}
 		}
 		for _, p := range t.Paths {
 			if _, err := parsePattern(p); err != nil {
