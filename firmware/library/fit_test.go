@@ -167,9 +167,9 @@ func TestSmallestDrive(t *testing.T) {
 
 // TestSmallestDriveLargerClusters checks the case where a larger drive
 // holds less: up to 257 MiB Windows formats with 2 KiB clusters, above with
-// 4 KiB, so thousands of tiny files take twice the room.
+// 4 KiB, so many tiny files take twice the room.
 func TestSmallestDriveLargerClusters(t *testing.T) {
-	const small, smallDisk = 4000, 257 << 20
+	const small, smallDisk = 1500, 257 << 20
 	m := &Manifest{Format: 1, Name: "clusters", Date: "2026-11-25", Tiers: []Tier{{Number: 1, Paths: []string{"**"}}}}
 	g, err := fat.NewGeometry(smallDisk, 512)
 	if err != nil || g.ClusterSize() != 2048 {
@@ -182,7 +182,7 @@ func TestSmallestDriveLargerClusters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m.Files = append([]File{{"big", b.Free() - 1<<20, sha("b"), 1}}, m.Files...)
+	m.Files = append([]File{{"big", b.Free() - 64<<10, sha("b"), 1}}, m.Files...)
 	all := func(s *Selection) bool { return s.Complete() }
 	if !fits(t, m, smallDisk, all) || fits(t, m, smallDisk+1<<20, all) {
 		t.Fatalf("test manifest does not fit on 257 MiB only; fix the test")
@@ -191,6 +191,7 @@ func TestSmallestDriveLargerClusters(t *testing.T) {
 	if err != nil || !ok || size <= smallDisk+1<<20 {
 		t.Fatalf("SmallestDrive() = %d, %v, %v; want above %d, from where every drive fits", size, ok, err, smallDisk+1<<20)
 	}
+	t.Logf("SmallestDrive() = %d MiB; 257 MiB fits too", size>>20)
 	for s := size; s < size+64<<20; s += 1 << 20 {
 		if !fits(t, m, s, all) {
 			t.Errorf("FitDrive(%d) does not fit, above SmallestDrive() = %d", s, size)
