@@ -3,6 +3,7 @@ module flashkiosk
 go 1.24.0
 
 require (
+	github.com/BurntSushi/toml v1.4.0
 	github.com/hanwen/go-fuse/v2 v2.7.2
 	golang.org/x/sys v0.38.0
 )

@@ -1,0 +1,185 @@
+package library
+
+import (
+	"errors"
+	"fmt"
+
+	"flashkiosk/firmware/fat"
+)
+
+// Space is room on one drive being filled: Add takes room for a file of
+// size bytes (or an empty folder if dir) at a slash path, with its parent
+// folders, and reports false, taking nothing, when it does not fit.
+// *fat.Budget is one.
+type Space interface {
+	Add(path string, size int64, dir bool) (bool, error)
+}
+
+// Selection is what Fit chose for one drive.
+type Selection struct {
+	Files   []File          // in manifest order
+	Folders []Folder        // empty folders, in manifest order
+	Tiers   []TierSelection // one for each tier, in order
+}
+
+// TierSelection is how much of one tier a selection holds.
+type TierSelection struct {
+	Tier     int
+	Included Count // what the drive gets
+	Total    Count // what the tier holds
+}
+
+// Complete reports whether the drive gets all of the tier.
+func (t TierSelection) Complete() bool { return t.Included == t.Total }
+
+// Complete reports whether the drive gets the whole library.
+func (s *Selection) Complete() bool {
+	for _, t := range s.Tiers {
+		if !t.Complete() {
+			return false
+		}
+	}
+	return true
+}
+
+// Fit chooses what of the library goes onto a drive: all of tier 1, or a
+// *TooSmallError; then, in manifest order, every later file or empty
+// folder that still fits, passing over those that do not so that smaller
+// ones after them still get their chance. The TooSmallError's Have comes
+// from space's Free method, if it has one. m must be a checked manifest,
+// as Open, Build and ParseManifest return.
+func Fit(m *Manifest, space Space) (*Selection, error) {
+	have := int64(-1)
+	if f, ok := space.(interface{ Free() int64 }); ok {
+		have = f.Free()
+	}
+	counts := m.Counts()
+	sel := &Selection{Tiers: make([]TierSelection, len(counts))}
+	for i, c := range counts {
+		sel.Tiers[i] = TierSelection{Tier: i + 1, Total: c}
+	}
+	for _, it := range m.items() {
+		fits, err := space.Add(it.path, it.size, it.dir)
+		if err != nil {
+			return nil, fmt.Errorf("fit %q: %w", it.path, err)
+		}
+		if !fits {
+			if it.tier == 1 {
+				return nil, &TooSmallError{Need: counts[0].Bytes, Have: have}
+			}
+			continue
+		}
+		sel.Tiers[it.tier-1].Included.add(it)
+		if it.dir {
+			sel.Folders = append(sel.Folders, m.Folders[it.n])
+		} else {
+			sel.Files = append(sel.Files, m.Files[it.n])
+		}
+	}
+	return sel, nil
+}
+
+// FitDrive is Fit for a whole disk of diskBytes with the given logical
+// sector size, formatted as Windows would with the given volume label.
+func FitDrive(m *Manifest, diskBytes int64, sectorSize int, label string) (*Selection, error) {
+	g, err := fat.NewGeometry(diskBytes, sectorSize)
+	if errors.Is(err, fat.ErrTooSmall) {
+		return nil, &TooSmallError{Need: m.Counts()[0].Bytes, Have: 0}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Fit(m, fat.NewBudget(g, label))
+}
+
+// driveStep is the granularity of SmallestDrive's answers.
+const driveStep = 1 << 20
+
+// SmallestDrive returns the smallest disk size, in whole MiB, from which
+// on every larger disk up to MaxDriveBytes FitDrive's selection satisfies
+// want (a disk too small for tier 1 never does); ok is false when not even
+// the largest does. A larger disk does not always hold more: from some
+// sizes on Windows formats with larger clusters, which waste more room per
+// file. So the search goes through runs of disk sizes with one cluster
+// size, from the largest run down, and stops in the first run that is not
+// good all through.
+func SmallestDrive(m *Manifest, sectorSize int, label string, want func(*Selection) bool) (size int64, ok bool, err error) {
+	good := func(mib int64) (bool, error) {
+		sel, err := FitDrive(m, mib*driveStep, sectorSize, label)
+		var small *TooSmallError
+		if errors.As(err, &small) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return want(sel), nil
+	}
+	runs := clusterRuns(sectorSize)
+	best := int64(0)
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if ok, err := good(r.last); err != nil || !ok {
+			if err != nil {
+				return 0, false, err
+			}
+			break
+		}
+		// Within a run a larger disk has at least as many clusters of
+		// the same size, so good turns true once and stays so.
+		lo, hi := r.first, r.last
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			ok, err := good(mid)
+			if err != nil {
+				return 0, false, err
+			}
+			if ok {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		best = lo
+		if lo > r.first {
+			break
+		}
+	}
+	return best * driveStep, best > 0, nil
+}
+
+// sizeRun is a run of disk sizes, in MiB, that get one cluster size.
+type sizeRun struct{ first, last int64 }
+
+// clusterRuns splits the disk sizes from 1 MiB to MaxDriveBytes into runs
+// of one cluster size, in ascending order, leaving out those too small for
+// FAT32. It relies on the cluster size never shrinking as disks grow, as
+// in Windows' table.
+func clusterRuns(sectorSize int) []sizeRun {
+	cluster := func(mib int64) int64 {
+		g, err := fat.NewGeometry(mib*driveStep, sectorSize)
+		if err != nil {
+			return 0
+		}
+		return g.ClusterSize()
+	}
+	end := int64(MaxDriveBytes / driveStep)
+	var runs []sizeRun
+	for first := int64(1); first <= end; {
+		c := cluster(first)
+		lo, hi := first, end
+		for lo < hi {
+			mid := lo + (hi-lo+1)/2
+			if cluster(mid) == c {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		if c > 0 {
+			runs = append(runs, sizeRun{first, lo})
+		}
+		first = lo + 1
+	}
+	return runs
+}

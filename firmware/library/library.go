@@ -1,0 +1,197 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Library is an opened library: its folder and its checked manifest.
+// Opening does not read the files; Verify does.
+type Library struct {
+	Dir      string    // the library folder
+	Manifest *Manifest // checked; do not change it
+
+	raw   []byte         // the manifest's exact bytes, which the signature covers
+	date  time.Time      // the manifest's date
+	index map[string]int // file path -> index in Manifest.Files
+}
+
+// Open reads and checks the manifest of the library in dir. A manifest
+// that breaks any rule of the format gives a *CorruptManifestError.
+func Open(dir string) (*Library, error) {
+	file := filepath.Join(dir, ManifestFile)
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
+		}
+		return nil, err
+	}
+	m, err := parseManifest(raw)
+	if err != nil {
+		return nil, &CorruptManifestError{File: file, Err: err}
+	}
+	date, err := ParseDate(m.Date)
+	if err != nil {
+		return nil, fmt.Errorf("BUG: checked manifest has %w", err)
+	}
+	l := &Library{Dir: dir, Manifest: m, raw: raw, date: date, index: make(map[string]int, len(m.Files))}
+	for i, f := range m.Files {
+		l.index[f.Path] = i
+	}
+	return l, nil
+}
+
+// Time is the library's date at midnight: the time of every entry on a
+// drive. FAT stores local time without a zone, so the location (UTC) only
+// carries the fields: use them as they are.
+func (l *Library) Time() time.Time { return l.date }
+
+// ContentPath is where the file with manifest path p lies on this machine.
+// Reading it there bypasses the hash check that Open does.
+func (l *Library) ContentPath(p string) string {
+	return filepath.Join(l.Dir, ContentDir, filepath.FromSlash(p))
+}
+
+// Open opens the file with manifest path p for reading. The reader hashes
+// what it reads and, at the end, returns a *ContentError instead of io.EOF
+// if the size or SHA-256 differs from the manifest, so that a drive never
+// silently gets a changed file. (SHA-256 costs CPU; ContentPath gives the
+// bare file to a caller that checked the library otherwise.)
+func (l *Library) Open(p string) (io.ReadCloser, error) {
+	i, ok := l.index[p]
+	if !ok {
+		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
+	}
+	f := l.Manifest.Files[i]
+	r, err := openRegular(l.ContentPath(p))
+	if err != nil {
+		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
+	}
+	return &checkedReader{f: r, want: f, h: sha256.New()}, nil
+}
+
+// checkedReader reads a library file and checks it against the manifest
+// at its end.
+type checkedReader struct {
+	f    *os.File
+	want File
+	h    hash.Hash
+	n    int64
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	if c.n > c.want.Size {
+		return n, &ContentError{Path: c.want.Path, Reason: fmt.Sprintf("larger than the %d bytes the manifest says", c.want.Size)}
+	}
+	if err == io.EOF {
+		if err := checkSum(c.want, c.n, c.h); err != nil {
+			return n, err
+		}
+	}
+	return n, err
+}
+
+func (c *checkedReader) Close() error { return c.f.Close() }
+
+// checkSum compares a file's read size and hash with the manifest.
+func checkSum(want File, n int64, h hash.Hash) error {
+	if n != want.Size {
+		return &ContentError{Path: want.Path, Reason: fmt.Sprintf("size %d bytes; the manifest says %d", n, want.Size)}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
+		return &ContentError{Path: want.Path, Reason: fmt.Sprintf("SHA-256 %s; the manifest says %s", got, want.SHA256)}
+	}
+	return nil
+}
+
+// openRegular opens a regular file, refusing anything else (a link, a
+// device, a pipe that would block).
+func openRegular(name string) (*os.File, error) {
+	info, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
+	}
+	return os.Open(name)
+}
+
+// CheckSizes checks that every file exists with its size, without reading
+// any: a quick look for a truncated or half-copied library. The error names
+// the first bad file in manifest order and is a *ContentError.
+func (l *Library) CheckSizes() error {
+	for _, f := range l.Manifest.Files {
+		info, err := os.Lstat(l.ContentPath(f.Path))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return &ContentError{Path: f.Path, Reason: "missing", Err: err}
+		case err != nil:
+			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
+		case !info.Mode().IsRegular():
+			return &ContentError{Path: f.Path, Reason: fmt.Sprintf("not a regular file (%s)", info.Mode().Type())}
+		case info.Size() != f.Size:
+			return &ContentError{Path: f.Path, Reason: fmt.Sprintf("size %d bytes; the manifest says %d", info.Size(), f.Size)}
+		}
+	}
+	return nil
+}
+
+// Verify checks every file against the manifest: first all sizes, which is
+// quick, then every SHA-256. The error is a *ContentError naming the first
+// file in manifest order that fails the sizes, else the first that fails
+// its hash; or the context's error if ctx ends first. Empty folders are not
+// looked for: the manifest is what a drive reproduces.
+func (l *Library) Verify(ctx context.Context) error {
+	if err := l.CheckSizes(); err != nil {
+		return err
+	}
+	buf := make([]byte, copyBuffer)
+	for _, f := range l.Manifest.Files {
+		r, err := openRegular(l.ContentPath(f.Path))
+		if err != nil {
+			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
+		}
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, ctxReader{ctx, r}, buf)
+		r.Close()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("verify %s: %w", l.Dir, err)
+		}
+		if err != nil {
+			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
+		}
+		if err := checkSum(f, n, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyBuffer is the size of reads when hashing and copying files.
+const copyBuffer = 1 << 20
+
+// ctxReader stops reading once its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,213 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The first lines of key files, saying what they hold.
+const (
+	privateKeyHeader = "flashkiosk ed25519 private key: keep secret"
+	publicKeyHeader  = "flashkiosk ed25519 public key"
+)
+
+// PublicKeySuffix is added to a private key file's name for its public key.
+const PublicKeySuffix = ".pub"
+
+// Fingerprint names a public key: the first 8 bytes of its SHA-256, in hex.
+func Fingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
+
+// GenerateKey makes a new signing key and writes it to the file name
+// (private, mode 0600) and name+".pub" (public). It refuses to overwrite
+// either file.
+func GenerateKey(name string) (ed25519.PublicKey, error) {
+	pubName := name + PublicKeySuffix
+	for _, f := range []string{name, pubName} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("refusing to overwrite %s: choose another name", f)
+		}
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKey(name, privateKeyHeader, priv.Seed(), 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeKey(pubName, publicKeyHeader, pub, 0o644); err != nil {
+		os.Remove(name)
+		return nil, err
+	}
+	return pub, nil
+}
+
+func writeKey(name, header string, key []byte, perm os.FileMode) error {
+	text := header + "\n" + base64.StdEncoding.EncodeToString(key) + "\n"
+	if err := writeFile(name, []byte(text), perm, false); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("refusing to overwrite %s: choose another name", name)
+		}
+		return fmt.Errorf("write key: %w", err)
+	}
+	return nil
+}
+
+// ReadPrivateKey reads a private key file written by GenerateKey. It
+// refuses a file that others may read.
+func ReadPrivateKey(name string) (ed25519.PrivateKey, error) {
+	seed, err := readKey(name, "private key", privateKeyHeader, ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("private key %s may be read by others (mode %04o): run chmod 600 on it", name, perm)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// ReadPublicKey reads a public key file written by GenerateKey.
+func ReadPublicKey(name string) (ed25519.PublicKey, error) {
+	key, err := readKey(name, "public key", publicKeyHeader, ed25519.PublicKeySize)
+	if err != nil {
+		return nil, err
+	}
+	return ed25519.PublicKey(key), nil
+}
+
+// readKey reads a key file: its header line, then size bytes in base64.
+func readKey(name, what, header string, size int) ([]byte, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	first, rest, _ := strings.Cut(string(data), "\n")
+	if first != header {
+		hint := ""
+		if first == privateKeyHeader {
+			hint = " (this is a private key; give the " + PublicKeySuffix + " file)"
+		} else if first == publicKeyHeader {
+			hint = " (this is a public key; give the private key file)"
+		}
+		return nil, fmt.Errorf("%s: not a flashkiosk %s file: its first line should be %q%s", name, what, header, hint)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil || len(key) != size {
+		return nil, fmt.Errorf("%s: the second line must be %d bytes in base64", name, size)
+	}
+	return key, nil
+}
+
+// signature is the content of manifest.sig.
+type signature struct {
+	Format    int    `json:"format"`    // FormatVersion
+	Algorithm string `json:"algorithm"` // "ed25519"
+	Key       []byte `json:"key"`       // the signer's public key, to name it; trust comes from the caller
+	Signature []byte `json:"signature"` // over the exact bytes of manifest.json
+}
+
+// Sign checks every file of the library in dir against its manifest, and
+// only then signs the manifest with key, writing manifest.sig atomically.
+func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return fmt.Errorf("BUG: private key of %d bytes", len(key))
+	}
+	l, err := Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := l.Verify(ctx); err != nil {
+		return fmt.Errorf("refusing to sign %s: %w", dir, err)
+	}
+	sig := signature{
+		Format:    FormatVersion,
+		Algorithm: "ed25519",
+		Key:       key.Public().(ed25519.PublicKey),
+		Signature: ed25519.Sign(key, l.raw),
+	}
+	data, err := json.MarshalIndent(sig, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, SignatureFile), append(data, '\n'), 0o644, true)
+}
+
+// readSignature reads and checks the form of a signature file.
+func readSignature(file string) (*signature, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error { return &BadSignatureError{File: file, Reason: why} }
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s signature
+	if err := dec.Decode(&s); err != nil {
+		return nil, bad("not a signature file: " + err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bad("data after the signature")
+	}
+	switch {
+	case s.Format != FormatVersion:
+		return nil, bad(fmt.Sprintf("format %d; this program reads format %d", s.Format, FormatVersion))
+	case s.Algorithm != "ed25519":
+		return nil, bad(fmt.Sprintf("algorithm %q; only ed25519 is used", s.Algorithm))
+	case len(s.Key) != ed25519.PublicKeySize:
+		return nil, bad(fmt.Sprintf("key of %d bytes; ed25519 keys have %d", len(s.Key), ed25519.PublicKeySize))
+	case len(s.Signature) != ed25519.SignatureSize:
+		return nil, bad(fmt.Sprintf("signature of %d bytes; ed25519 signatures have %d", len(s.Signature), ed25519.SignatureSize))
+	}
+	return &s, nil
+}
+
+// CheckSignature checks that the manifest, exactly as Open read it, was
+// signed by one of the trusted keys. It returns an error wrapping
+// ErrUnsigned for a library without signature, a *BadSignatureError for a
+// damaged signature or one that does not match the manifest, and an
+// *UnknownKeyError for a valid signature by a key not among trusted (with
+// no trusted keys, that is the answer for any valid signature, naming its
+// key).
+func (l *Library) CheckSignature(trusted ...ed25519.PublicKey) error {
+	file := filepath.Join(l.Dir, SignatureFile)
+	s, err := readSignature(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: %w", l.Dir, ErrUnsigned)
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range trusted {
+		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, l.raw, s.Signature) {
+			return nil
+		}
+	}
+	signer := Fingerprint(s.Key)
+	if !ed25519.Verify(s.Key, l.raw, s.Signature) {
+		return &BadSignatureError{File: file, Key: signer,
+			Reason: "does not match " + ManifestFile + ": the manifest changed after signing, or the signature is damaged"}
+	}
+	e := &UnknownKeyError{Key: signer}
+	for _, k := range trusted {
+		e.Trusted = append(e.Trusted, Fingerprint(k))
+	}
+	return e
+}

@@ -1,0 +1,230 @@
+package library
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// TiersFile is the optional file in a source folder's top that sorts its
+// content into tiers. It is not itself content.
+//
+//	[[tier]]
+//	name = "core"
+//	paths = ["index.html", "wiki/**"]
+//
+//	[[tier]]
+//	name = "films"
+//	paths = ["films"]
+//
+// Tiers are listed in priority order. A pattern matches a file's whole
+// slash path: "**" stands for any number of folders (none included), any
+// other segment is a path.Match pattern, and a pattern that matches a folder
+// covers everything below it. The first tier with a matching pattern takes
+// a file; files no pattern matches go to one more tier after the listed
+// ones.
+const TiersFile = "tiers.toml"
+
+// catchAll is the pattern of the tier that takes unlisted files.
+const catchAll = "**"
+
+// readTiers reads a source's tiers.toml: nil, and no error, if it does not
+// exist. The tiers are numbered from 1; errors are *SourceError.
+func readTiers(file string) ([]Tier, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &SourceError{Path: file, Reason: err.Error()}
+	}
+	text := string(data)
+	var doc struct {
+		Tier []struct {
+			Name  string   `toml:"name"`
+			Paths []string `toml:"paths"`
+		} `toml:"tier"`
+	}
+	md, err := toml.Decode(text, &doc)
+	if err != nil {
+		return nil, tomlError(file, err)
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		k := keys[0]
+		return nil, &SourceError{Path: file, Line: keyLine(text, k[len(k)-1]),
+			Reason: fmt.Sprintf("unknown key %q: a [[tier]] table takes only name and paths", k.String())}
+	}
+	tiers := make([]Tier, len(doc.Tier))
+	for i, t := range doc.Tier {
+		n := i + 1
+		if err := checkLabel("name", t.Name, true); err != nil {
+			return nil, &SourceError{Path: file, Reason: fmt.Sprintf("tier %d: %v", n, err)}
+		}
+		if len(t.Paths) == 0 {
+			return nil, &SourceError{Path: file, Reason: fmt.Sprintf(`tier %d has no paths: give it paths = ["folder", "file.html", "pattern/**"]`, n)}
+		}
+		for _, p := range t.Paths {
+			if _, err := parsePattern(p); err != nil {
+				return nil, &SourceError{Path: file, Line: stringLine(text, p), Reason: fmt.Sprintf("tier %d: %v", n, err)}
+			}
+		}
+		tiers[i] = Tier{Number: n, Name: t.Name, Paths: t.Paths}
+	}
+	return tiers, nil
+}
+
+// tomlError turns a TOML decoding error into a *SourceError with its line.
+func tomlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	m := tomlErrorRE.FindStringSubmatch(msg)
+	if m == nil {
+		return &SourceError{Path: file, Reason: msg}
+	}
+	line, _ := strconv.Atoi(m[1])
+	reason := m[3]
+	if m[2] != "" {
+		reason = fmt.Sprintf("%s: %s", m[2], reason)
+	}
+	return &SourceError{Path: file, Line: line, Reason: reason}
+}
+
+// tomlErrorRE takes apart the errors of github.com/BurntSushi/toml:
+// line, last key (if any), message.
+var tomlErrorRE = regexp.MustCompile(`^line (\d+)(?: \(last key "(.*?)"\))?: (.*)$`)
+
+// keyLine is the first line of text that sets key, or 0.
+func keyLine(text, key string) int {
+	for i, line := range strings.Split(text, "\n") {
+		k, _, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// stringLine is the first line of text holding s as a TOML string, or 0.
+func stringLine(text, s string) int {
+	for i, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, strconv.Quote(s)) || strings.Contains(line, "'"+s+"'") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// pattern is a parsed tiers.toml pattern: its segments.
+type pattern []string
+
+// parsePattern checks a pattern and splits it into segments.
+func parsePattern(s string) (pattern, error) {
+	bad := func(why string) error { return fmt.Errorf("pattern %q: %s", s, why) }
+	if s == "" || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
+		return nil, bad("not a relative slash-separated path")
+	}
+	var p pattern
+	for _, seg := range strings.Split(s, "/") {
+		switch {
+		case seg == "" || seg == "." || seg == "..":
+			return nil, bad(fmt.Sprintf("segment %q is not allowed", seg))
+		case seg == "**":
+			if len(p) > 0 && p[len(p)-1] == "**" {
+				continue
+			}
+		case strings.Contains(seg, "**"):
+			return nil, bad(`"**" must be a whole segment, as in "wiki/**/*.html"`)
+		default:
+			if _, err := path.Match(seg, ""); err != nil {
+				return nil, bad(fmt.Sprintf("segment %q: %v", seg, err))
+			}
+		}
+		p = append(p, seg)
+	}
+	return p, nil
+}
+
+// covers reports whether p matches the slash path name or a folder above it.
+func (p pattern) covers(name string) bool {
+	segs := strings.Split(name, "/")
+	// match[i] says whether p[:k] matches segs[:i], for the k of the
+	// current round; rounds go through p one segment at a time.
+	match := make([]bool, len(segs)+1)
+	match[0] = true
+	for _, ps := range p {
+		next := make([]bool, len(segs)+1)
+		for i := range next {
+			switch {
+			case ps == "**":
+				next[i] = match[i] || i > 0 && next[i-1]
+			case i > 0 && match[i-1]:
+				next[i], _ = path.Match(ps, segs[i-1])
+			}
+		}
+		match = next
+	}
+	for _, m := range match[1:] {
+		if m {
+			return true
+		}
+	}
+	return false
+}
+
+// assignTiers sets the tier of every item: the first listed tier with a
+// pattern that covers it, else the last tier, which is one after the
+// listed ones if any file is unlisted. It returns the manifest's tiers, and
+// an error for a pattern that covers nothing, which is most likely a typo
+// that would silently move content out of its tier.
+func assignTiers(listed []Tier, items []item) ([]Tier, error) {
+	pats := make([][]pattern, len(listed))
+	used := make([][]bool, len(listed))
+	for i, t := range listed {
+		used[i] = make([]bool, len(t.Paths))
+		for _, s := range t.Paths {
+			p, err := parsePattern(s)
+			if err != nil {
+				return nil, fmt.Errorf("BUG: tier %d: %w", t.Number, err)
+			}
+			pats[i] = append(pats[i], p)
+		}
+	}
+	unlisted := false
+	for k := range items {
+		it := &items[k]
+		it.tier = 0
+		for i := range pats {
+			for j, p := range pats[i] {
+				if p.covers(it.path) {
+					used[i][j] = true
+					if it.tier == 0 {
+						it.tier = i + 1
+					}
+				}
+			}
+		}
+		unlisted = unlisted || it.tier == 0 && !it.dir
+	}
+	for i, t := range listed {
+		for j, s := range t.Paths {
+			if !used[i][j] {
+				return nil, fmt.Errorf("tier %d: pattern %q matches nothing in the source", t.Number, s)
+			}
+		}
+	}
+	tiers := append([]Tier(nil), listed...)
+	if unlisted || len(tiers) == 0 {
+		tiers = append(tiers, Tier{Number: len(tiers) + 1, Paths: []string{catchAll}})
+	}
+	for k := range items {
+		if items[k].tier == 0 {
+			items[k].tier = len(tiers)
+		}
+	}
+	return tiers, nil
+}

@@ -1,0 +1,165 @@
+// Command kioskctl is flashkiosk's host tool: it builds, signs and
+// inspects content libraries on a PC. It does not touch drives yet; the
+// command table is where write, probe, check, drives, report and image go.
+//
+// Exit status: 0 done, 1 failed (one line "kioskctl: …" on stderr),
+// 2 the command line was wrong.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// command is one word of the command line: a group of subcommands or an
+// action with its flags.
+type command struct {
+	name    string
+	args    string // what follows the name in usage lines
+	summary string
+	run     func(ctx context.Context, in *invocation, args []string) error
+	sub     []command
+}
+
+// commands is the top of the command table.
+func commands() []command {
+	return []command{
+		{name: "library", summary: "build, sign and inspect content libraries", sub: libraryCommands()},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a wrong command line; usage is the help that fits it.
+type usageError struct {
+	msg   string
+	usage string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// errHelp says that help was asked for and printed.
+var errHelp = errors.New("help printed")
+
+// run runs the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, "kioskctl", commands(), args, stdout)
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "kioskctl: %s\n%s", ue.msg, ue.usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "kioskctl: %s\n", oneLine(err.Error()))
+		return 1
+	}
+}
+
+// oneLine keeps a message on one line, as scripts and the kiosk log read it.
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
+}
+
+// dispatch finds the command named by args[0] among cmds and runs it.
+func dispatch(ctx context.Context, path string, cmds []command, args []string, stdout io.Writer) error {
+	usage := groupUsage(path, cmds)
+	if len(args) == 0 {
+		return &usageError{msg: "missing command", usage: usage}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprint(stdout, usage)
+		return errHelp
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		name := path + " " + c.name
+		if c.sub != nil {
+			return dispatch(ctx, name, c.sub, args[1:], stdout)
+		}
+		flags := flag.NewFlagSet(name, flag.ContinueOnError)
+		flags.SetOutput(io.Discard)
+		return c.run(ctx, &invocation{flags: flags, synopsis: c.args, stdout: stdout}, args[1:])
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), usage: usage}
+}
+
+// groupUsage lists the commands of a group.
+func groupUsage(path string, cmds []command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s COMMAND …\ncommands:\n", path)
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	return b.String()
+}
+
+// invocation is one action command being run: its flags, to be defined
+// by the action, and where its output goes.
+type invocation struct {
+	flags    *flag.FlagSet
+	synopsis string
+	stdout   io.Writer
+}
+
+// usage is the command's usage line and flags.
+func (in *invocation) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s %s\n", in.flags.Name(), in.synopsis)
+	in.flags.SetOutput(&b)
+	in.flags.PrintDefaults()
+	in.flags.SetOutput(io.Discard)
+	return b.String()
+}
+
+// parse parses flags anywhere among args, as in "inspect DIR --quick",
+// and returns the positional arguments, of which there must be want.
+// After "--" everything is positional. The flags named in required must
+// be given a value.
+func (in *invocation) parse(args []string, want int, required ...string) ([]string, error) {
+	var pos []string
+	for {
+		err := in.flags.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(in.stdout, in.usage())
+			return nil, errHelp
+		}
+		if err != nil {
+			return nil, &usageError{msg: err.Error(), usage: in.usage()}
+		}
+		rest := in.flags.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	for _, n := range required {
+		if in.flags.Lookup(n).Value.String() == "" {
+			return nil, &usageError{msg: "missing --" + n, usage: in.usage()}
+		}
+	}
+	if len(pos) != want {
+		return nil, &usageError{msg: fmt.Sprintf("want %d argument(s), got %d", want, len(pos)), usage: in.usage()}
+	}
+	return pos, nil
+}
