@@ -69,7 +69,7 @@ func (b *Budget) Add(p string, size int64, dir bool) (bool, error) {
 	for d, n := range grow {
 		old := b.dirs[d]
 		if old+n > maxDirEntries {
-			return false, fmt.Errorf("folder %q would hold %d entries; FAT allows %d", d, old+n, maxDirEntries)
+			return false, &FolderFullError{Folder: d, Entries: old + n}
 		}
 		if _, ok := b.dirs[d]; ok {
 			cost += b.g.dirClusters(old+n) - b.g.dirClusters(old)
@@ -94,3 +94,19 @@ func labelEntry(label string) bool {
 
 // defaultLabel is what Windows stores for a volume without a label.
 const defaultLabel = "NO NAME"
+
+// FolderFullError is a folder whose names need more directory entries than
+// FAT allows in one folder (65,536; a long name takes one per 13 characters
+// plus one).
+type FolderFullError struct {
+	Folder  string // "" for the root
+	Entries int    // entries the names need
+}
+
+func (e *FolderFullError) Error() string {
+	name := "the root folder"
+	if e.Folder != "" {
+		name = fmt.Sprintf("folder %q", e.Folder)
+	}
+	return fmt.Sprintf("%s needs %d directory entries; FAT allows %d (use fewer or shorter names, or more folders)", name, e.Entries, maxDirEntries)
+}

@@ -239,7 +239,7 @@ func (l *Layout) nameShort() error {
 			}
 		}
 		if d.entries > maxDirEntries {
-			return fmt.Errorf("plan: folder %q needs %d entries; FAT allows %d", d.path, d.entries, maxDirEntries)
+			return &FolderFullError{Folder: d.path, Entries: d.entries}
 		}
 	}
 	return nil

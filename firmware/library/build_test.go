@@ -240,7 +240,7 @@ func TestBuildRefuses(t *testing.T) {
 				}
 				f.Close()
 			}
-		}, testDate, `src: folder "big" would hold`},
+		}, testDate, `src: folder "big" needs`},
 		{"empty source", func(t *testing.T, src string) {}, testDate, "holds no files"},
 		{"only junk and empty folders", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{".DS_Store": "x", "empty/": ""})
