@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // TestScale writes 100,000 files, 10,000 of them in one folder, and has
@@ -128,6 +129,9 @@ func TestStreamSourceErrors(t *testing.T) {
 			}
 			return io.NopCloser(strings.NewReader("hello")), nil
 		}, "open b.txt: disk on fire"},
+		{"end reports bad hash", func(i int, _ string) (io.ReadCloser, error) {
+			return io.NopCloser(io.MultiReader(strings.NewReader("hello"), iotest.ErrReader(errBroken))), nil
+		}, "read a.txt: disk on fire"},
 		{"close reports bad hash", func(i int, _ string) (io.ReadCloser, error) {
 			return closeErr{strings.NewReader("hello"), errBroken}, nil
 		}, "read a.txt: disk on fire"},

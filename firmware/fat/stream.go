@@ -179,16 +179,22 @@ func (s *Stream) readFile(seg *segment, q []byte, off int64) error {
 }
 
 // finish checks a file that has been emitted in full: its source must be
-// at its end. Closing it lets a checking source report a bad hash.
+// at its end, and neither reaching the end nor closing it may fail (a
+// checking source reports a bad hash there).
 func (s *Stream) finish(seg *segment) error {
 	if seg.kind != segFile {
 		return nil
 	}
 	path := s.l.files[seg.index].path
 	var one [1]byte
-	if n, _ := io.ReadFull(s.file, one[:]); n > 0 {
+	n, err := io.ReadFull(s.file, one[:])
+	if n > 0 {
 		s.closeFile()
 		return fmt.Errorf("read %s: longer than its planned %d bytes", path, seg.end-seg.start)
+	}
+	if err != io.EOF { // a checking source reports a bad hash at its end
+		s.closeFile()
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := s.closeFile(); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)

@@ -40,16 +40,6 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("verify mismatch at offset %d", e.Offset)
 }
 
-// ContentError is a library file whose bytes do not match its manifest
-// hash: such a drive is never reported done.
-type ContentError struct {
-	Path string
-	Err  error
-}
-
-func (e *ContentError) Error() string { return fmt.Sprintf("content corrupt: %s: %v", e.Path, e.Err) }
-func (e *ContentError) Unwrap() error { return e.Err }
-
 // errShortIO is a read or write that moved fewer bytes than asked.
 var errShortIO = errors.New("short transfer")
 
