@@ -34,6 +34,10 @@ type Options struct {
 	Mode     Mode
 	// Reads and writes touching [FailFrom, FailTo) fail with EIO.
 	FailFrom, FailTo int64
+	// Flip makes reads return the byte at FlipAt inverted: data that
+	// silently decays.
+	Flip   bool
+	FlipAt int64
 }
 
 // Drive is a mounted fake drive.
@@ -161,6 +165,9 @@ func (n *diskNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 			return nil, syscall.EIO
 		}
 		done += run
+	}
+	if n.d.opts.Flip && off <= n.d.opts.FlipAt && n.d.opts.FlipAt < off+int64(len(dest)) {
+		dest[n.d.opts.FlipAt-off] ^= 0xFF
 	}
 	return fuse.ReadResultData(dest), 0
 }

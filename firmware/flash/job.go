@@ -1,0 +1,317 @@
+package flash
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/zeebo/xxh3"
+
+	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/library"
+)
+
+// Wipe is what fills the drive's free space.
+type Wipe int
+
+// The wipe fills.
+const (
+	WipeZero   Wipe = iota // zeros
+	WipeRandom             // a ChaCha20 stream under a random key, forgotten after the job
+)
+
+// FakePolicy is what a job does with a drive that holds less than it reports.
+type FakePolicy int
+
+// The fake-drive policies.
+const (
+	UseReal FakePolicy = iota // write it at its real capacity
+	Reject                    // refuse it with a *FakeError
+)
+
+// Phase is the part of a job under way.
+type Phase int
+
+// The phases of a job, in order.
+const (
+	Probing Phase = iota
+	Writing
+	Flushing
+	Verifying
+)
+
+func (p Phase) String() string {
+	return [...]string{"probing", "writing", "flushing", "verifying"}[p]
+}
+
+// Progress is how far the current phase of a job is.
+type Progress struct {
+	Phase       Phase
+	Done, Total int64         // bytes of this phase
+	Elapsed     time.Duration // since the phase began
+}
+
+// Rate is the phase's mean speed in bytes per second.
+func (p Progress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Done) / p.Elapsed.Seconds()
+}
+
+// ETA is the time the phase still needs at its mean speed.
+func (p Progress) ETA() time.Duration {
+	r := p.Rate()
+	if r <= 0 {
+		return 0
+	}
+	return time.Duration(float64(p.Total-p.Done) / r * float64(time.Second))
+}
+
+// Options shape one job.
+type Options struct {
+	Library  *library.Library
+	Label    string     // volume label; "" is Windows' NO NAME
+	Wipe     Wipe       // fill of the free space
+	Fake     FakePolicy // what to do with a fake drive
+	Progress func(Progress)
+	Now      func() time.Time // the clock; time.Now if nil
+}
+
+// Result is what a finished job did.
+type Result struct {
+	Probe     ProbeResult
+	Selection *library.Selection
+	Bytes     int64 // written and verified: the whole real capacity
+	VolumeID  uint32
+	Write     time.Duration // writing and flushing
+	Verify    time.Duration
+}
+
+const (
+	chunkSize = 4 << 20 // bytes per write and read
+	hashUnit  = 1 << 20 // bytes per recorded hash: the precision of a mismatch offset
+	buffers   = 4       // chunks in flight
+)
+
+// Write runs one job on dev: probe, plan, one sequential pass of volume and
+// wipe fill from the first to the last byte of the real capacity, flush,
+// and a verify of every byte read back past the page cache. Its error is
+// one of the typed outcomes, a *library.ContentError, a
+// *library.TooSmallError, or the context's error when cancelled.
+func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	var res Result
+	report := func(p Progress) {
+		if opts.Progress != nil {
+			opts.Progress(p)
+		}
+	}
+	report(Progress{Phase: Probing})
+	probe, err := Probe(ctx, dev)
+	res.Probe = probe
+	if err != nil {
+		return res, err
+	}
+	if probe.Fake() && (opts.Fake == Reject || probe.Real == 0) {
+		return res, &FakeError{Reported: probe.Reported, Real: probe.Real, Kind: probe.Kind}
+	}
+	size := probe.Real
+	m := opts.Library.Manifest
+	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
+		return res, err
+	}
+	var entries []fat.Entry
+	for _, f := range res.Selection.Folders {
+		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
+	}
+	for _, f := range res.Selection.Files {
+		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
+	}
+	layout, err := fat.Plan(size, entries, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label, Time: opts.Library.Time()})
+	if err != nil {
+		return res, fmt.Errorf("plan the volume: %w", err)
+	}
+	res.VolumeID = layout.VolumeID()
+	size = layout.Geometry().DiskBytes()
+	files := res.Selection.Files
+	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.Open(files[i].Path) }
+	var fill fat.Fill
+	if opts.Wipe == WipeRandom {
+		fill = newRandomFill().fill
+	}
+	stream := layout.Stream(src, fill)
+	defer stream.Close()
+
+	hashes := make([]uint64, (size+hashUnit-1)/hashUnit)
+	start := opts.Now()
+	phase := func(ph Phase) func(done int64) {
+		begin := opts.Now()
+		return func(done int64) { report(Progress{Phase: ph, Done: done, Total: size, Elapsed: opts.Now().Sub(begin)}) }
+	}
+	progress := phase(Writing)
+	err = pipeline(ctx, size, dev.Align(),
+		func(buf []byte, off int64) error {
+			if _, err := io.ReadFull(stream, buf); err != nil {
+				return err
+			}
+			hashChunk(hashes, buf, off)
+			return nil
+		},
+		func(buf []byte, off int64) error {
+			if err := writeChunk(dev, buf, off); err != nil {
+				return err
+			}
+			progress(off + int64(len(buf)))
+			return nil
+		})
+	if err != nil {
+		return res, err
+	}
+	phase(Flushing)(0)
+	if err := dev.Sync(); err != nil {
+		return res, err
+	}
+	if err := dev.dropCache(); err != nil {
+		return res, fmt.Errorf("drop the page cache of %s: %w", dev.Path(), err)
+	}
+	res.Write = opts.Now().Sub(start)
+
+	start = opts.Now()
+	progress = phase(Verifying)
+	err = pipeline(ctx, size, dev.Align(),
+		func(buf []byte, off int64) error { return readChunk(dev, buf, off) },
+		func(buf []byte, off int64) error {
+			if err := compareChunk(hashes, buf, off); err != nil {
+				return err
+			}
+			progress(off + int64(len(buf)))
+			return nil
+		})
+	if err != nil {
+		return res, err
+	}
+	res.Verify = opts.Now().Sub(start)
+	res.Bytes = size
+	return res, nil
+}
+
+// hashChunk records the hashes of the units of a chunk at off.
+func hashChunk(hashes []uint64, buf []byte, off int64) {
+	for i := 0; i < len(buf); i += hashUnit {
+		hashes[(off+int64(i))/hashUnit] = xxh3.Hash(buf[i:min(i+hashUnit, len(buf))])
+	}
+}
+
+// compareChunk checks a chunk read back at off against the recorded hashes.
+func compareChunk(hashes []uint64, buf []byte, off int64) error {
+	for i := 0; i < len(buf); i += hashUnit {
+		if xxh3.Hash(buf[i:min(i+hashUnit, len(buf))]) != hashes[(off+int64(i))/hashUnit] {
+			return &MismatchError{Offset: off + int64(i)}
+		}
+	}
+	return nil
+}
+
+// pipeline hands aligned chunk buffers covering [0, size) from produce,
+// run in its own goroutine, to consume, in order, with a few chunks in
+// flight so that computing and I/O overlap. The first error stops both.
+func pipeline(ctx context.Context, size int64, align int, produce, consume func(buf []byte, off int64) error) error {
+	mem, release, err := alignedBuffer(buffers * chunkSize)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type chunk struct {
+		buf []byte
+		off int64
+	}
+	free := make(chan []byte, buffers)
+	for i := range buffers {
+		free <- mem[i*chunkSize : (i+1)*chunkSize : (i+1)*chunkSize]
+	}
+	full := make(chan chunk, buffers)
+	var produceErr error
+	go func() {
+		defer close(full)
+		for off := int64(0); off < size; {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				produceErr = ctx.Err()
+				return
+			}
+			buf = buf[:min(int64(chunkSize), size-off)]
+			if len(buf)%align != 0 {
+				produceErr = fmt.Errorf("BUG: chunk of %d bytes at %d is not %d-aligned", len(buf), off, align)
+				return
+			}
+			if err := produce(buf, off); err != nil {
+				produceErr = err
+				return
+			}
+			full <- chunk{buf, off}
+			off += int64(len(buf))
+		}
+	}()
+	var consumeErr error
+	for c := range full {
+		if consumeErr == nil {
+			if consumeErr = ctx.Err(); consumeErr == nil {
+				consumeErr = consume(c.buf, c.off)
+			}
+			if consumeErr != nil {
+				cancel()
+			}
+		}
+		free <- c.buf[:cap(c.buf)]
+	}
+	if consumeErr != nil {
+		return consumeErr
+	}
+	return produceErr
+}
+
+// writeChunk writes buf at off; on failure it writes again in ever smaller
+// aligned pieces to name the first failing offset exactly.
+func writeChunk(dev *Device, buf []byte, off int64) error {
+	if _, err := dev.WriteAt(buf, off); err != nil {
+		return locateError(func(p []byte, at int64) error { _, err := dev.WriteAt(p, at); return err }, buf, off, dev.Align(), err)
+	}
+	return nil
+}
+
+// readChunk reads buf at off, naming the first failing offset exactly.
+func readChunk(dev *Device, buf []byte, off int64) error {
+	if _, err := dev.ReadAt(buf, off); err != nil {
+		return locateError(func(p []byte, at int64) error { _, err := dev.ReadAt(p, at); return err }, buf, off, dev.Align(), err)
+	}
+	return nil
+}
+
+// locateError repeats a failed transfer of buf at off in 64 KiB pieces,
+// then the failing piece in pieces of align bytes, and returns the error of
+// the first piece that fails. If every piece succeeds this time, the
+// transfer is done and the first error is forgotten: the verify pass reads
+// everything back anyway.
+func locateError(op func(p []byte, off int64) error, buf []byte, off int64, align int, first error) error {
+	piece := max(64<<10, align)
+	for i := 0; i < len(buf); i += piece {
+		p := buf[i:min(i+piece, len(buf))]
+		if err := op(p, off+int64(i)); err != nil {
+			for j := 0; j < len(p); j += align {
+				if err := op(p[j:j+align], off+int64(i+j)); err != nil {
+					return err
+				}
+			}
+			return err
+		}
+	}
+	return nil
+}

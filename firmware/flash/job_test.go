@@ -1,0 +1,345 @@
+package flash
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"flashkiosk/firmware/library"
+	"flashkiosk/tools/fakedrive"
+)
+
+var libDate = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+// testLibrary builds a library with Korean names: tier 1 of about 5 MB,
+// tier 2 of a 40 MB and a 30 MB film.
+func testLibrary(t testing.TB) *library.Library {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "src")
+	files := map[string]int{
+		"index.html":               1200,
+		"위키백과/대문.html":            5000,
+		"위키백과/문서/서울특별시.html":      300000,
+		"위키백과/문서/평양.html":         4 << 20,
+		"위키백과/빈 파일.txt":           0,
+		"films/다큐멘터리 1.mp4":        40 << 20,
+		"films/Documentary 2.mp4": 30 << 20,
+	}
+	seed := 1
+	for p, n := range files {
+		full := filepath.Join(src, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, noise(seed, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		seed++
+	}
+	if err := os.Mkdir(filepath.Join(src, "빈 폴더"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tiers := "[[tier]]\nname = \"core\"\npaths = [\"index.html\", \"위키백과\"]\n"
+	if err := os.WriteFile(filepath.Join(src, "tiers.toml"), []byte(tiers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := library.Build(context.Background(), src, filepath.Join(t.TempDir(), "lib"), library.BuildOptions{Name: "test", Date: libDate})
+	if err != nil {
+		t.Fatalf("library.Build: %v", err)
+	}
+	return lib
+}
+
+// noise is deterministic incompressible test content.
+func noise(seed, n int) []byte {
+	b := make([]byte, n)
+	x := uint64(seed)*0x9E3779B97F4A7C15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x >> 32)
+	}
+	return b
+}
+
+// prefill writes a marker over the whole of a file or device.
+func prefill(t testing.TB, path string, size int64, marker []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := bytes.Repeat(marker, (1<<20)/len(marker)+1)[:1<<20]
+	for off := int64(0); off < size; off += 1 << 20 {
+		if _, err := f.WriteAt(buf[:min(int64(len(buf)), size-off)], off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkNoMarker fails if any byte of the marker's first 8 survives anywhere.
+func checkNoMarker(t testing.TB, path string, marker []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := bytes.Index(data, marker[:8]); i >= 0 {
+		t.Errorf("%s still holds the donor marker at offset %d", path, i)
+	}
+}
+
+// checkWithTools has fsck.fat check the volume of the image at path and
+// mcopy copy every file out, compared with what the selection holds.
+func checkWithTools(t testing.TB, img string, lib *library.Library, sel *library.Selection) {
+	t.Helper()
+	part := attachLoopAt(t, img, 1<<20)
+	out, err := exec.Command(findTool(t, "fsck.fat"), "-n", part).CombinedOutput()
+	if err != nil || strings.Count(strings.TrimSpace(string(out)), "\n") > 1 {
+		t.Errorf("fsck.fat -n %s: %v\n%s", part, err, out)
+	}
+	dst := t.TempDir()
+	cmd := exec.Command(findTool(t, "mcopy"), "-s", "-n", "-m", "-i", img+"@@1M", "::/", dst)
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "MTOOLS_SKIP_CHECK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mcopy: %v\n%s", err, out)
+	}
+	want := map[string]bool{}
+	for _, f := range sel.Files {
+		want[f.Path] = true
+		got, err := os.ReadFile(filepath.Join(dst, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Errorf("mcopy gave no %q: %v", f.Path, err)
+			continue
+		}
+		orig, err := os.ReadFile(lib.ContentPath(f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, orig) {
+			t.Errorf("%q on the drive differs from the library", f.Path)
+		}
+	}
+	for _, f := range sel.Folders {
+		if st, err := os.Stat(filepath.Join(dst, filepath.FromSlash(f.Path))); err != nil || !st.IsDir() {
+			t.Errorf("mcopy gave no empty folder %q: %v", f.Path, err)
+		}
+	}
+	filepath.Walk(dst, func(p string, info os.FileInfo, err error) error {
+		rel, _ := filepath.Rel(dst, p)
+		if err == nil && !info.IsDir() && !want[filepath.ToSlash(rel)] {
+			t.Errorf("the drive holds %q, which the selection does not", rel)
+		}
+		return err
+	})
+}
+
+// attachLoopAt attaches a read-only loop device over path from off on.
+func attachLoopAt(t testing.TB, path string, off int64) string {
+	t.Helper()
+	out, err := exec.Command("losetup", "-f", "--show", "-r", "-o", fmt.Sprint(off), path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup -o %d %s: %v\n%s", off, path, err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
+
+func findTool(t testing.TB, name string) string {
+	t.Helper()
+	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	t.Fatalf("%s not found: run `make test`, which installs it", name)
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func openDev(t testing.TB, path string) *Device {
+	t.Helper()
+	dev, err := Open(path, false)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
+}
+
+func TestWriteLoopDevice(t *testing.T) {
+	lib := testLibrary(t)
+	marker := []byte("DONOR-SECRET-0123456789;")
+	for _, tc := range []struct {
+		name     string
+		size     int64
+		wipe     Wipe
+		complete bool // the whole library fits
+	}{
+		{"tier 1 only", 64 * mib, WipeZero, false},
+		{"everything, zero fill", 128 * mib, WipeZero, true},
+		{"everything, random fill", 128 * mib, WipeRandom, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := sparseFile(t, tc.size)
+			prefill(t, img, tc.size, marker)
+			dev := openDev(t, attachLoop(t, img, true))
+			var phases []Phase
+			res, err := Write(context.Background(), dev, Options{Library: lib, Label: "KOREA", Wipe: tc.wipe,
+				Progress: func(p Progress) {
+					if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+						phases = append(phases, p.Phase)
+					}
+				}})
+			if err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			if res.Bytes != tc.size || res.Selection.Complete() != tc.complete || res.Probe.Fake() {
+				t.Errorf("Write = %d bytes, complete %v, probe %+v; want %d, %v, genuine", res.Bytes, res.Selection.Complete(), res.Probe, tc.size, tc.complete)
+			}
+			if fmt.Sprint(phases) != "[probing writing flushing verifying]" {
+				t.Errorf("phases %v; want probing, writing, flushing, verifying", phases)
+			}
+			dev.Close()
+			checkNoMarker(t, img, marker)
+			checkWithTools(t, img, lib, res.Selection)
+			if tc.wipe == WipeRandom {
+				tail := make([]byte, 1<<20)
+				f, _ := os.Open(img)
+				f.ReadAt(tail, tc.size-int64(len(tail)))
+				f.Close()
+				if bytes.Count(tail, []byte{0}) > len(tail)/64 {
+					t.Errorf("random fill: last MiB has %d zero bytes; want about %d", bytes.Count(tail, []byte{0}), len(tail)/256)
+				}
+			}
+		})
+	}
+}
+
+func TestWriteImageFile(t *testing.T) {
+	lib := testLibrary(t)
+	img := sparseFile(t, 100*mib)
+	res, err := Write(context.Background(), openDev(t, img), Options{Library: lib})
+	if err != nil {
+		t.Fatalf("Write(image file): %v", err)
+	}
+	checkWithTools(t, img, lib, res.Selection)
+}
+
+func TestWriteOutcomes(t *testing.T) {
+	lib := testLibrary(t)
+	const failAt = 100*mib + 512<<10 + 8192 // off the probe's grid
+	for _, tc := range []struct {
+		name  string
+		drive fakedrive.Options
+		opts  Options
+		check func(t *testing.T, res Result, err error)
+	}{
+		{"wrap-around fake used at real size", fakedrive.Options{Reported: 1 << 30, Real: 128 * mib, Mode: fakedrive.Wrap}, Options{},
+			func(t *testing.T, res Result, err error) {
+				if err != nil || res.Probe.Kind != WrapAround || res.Bytes > 128*mib || res.Bytes < 127*mib {
+					t.Errorf("Write = %+v, %v; want wrap-around written at 127-128 MiB", res.Probe, err)
+				}
+			}},
+		{"limbo fake rejected", fakedrive.Options{Reported: 1 << 30, Real: 200 * mib, Mode: fakedrive.Limbo}, Options{Fake: Reject},
+			func(t *testing.T, res Result, err error) {
+				var fe *FakeError
+				if !errors.As(err, &fe) || fe.Kind != Limbo || fe.Real > 200*mib || fe.Real < 199*mib {
+					t.Errorf("Write = %v; want a limbo *FakeError of real size 199-200 MiB", err)
+				}
+			}},
+		{"I/O error at an offset", fakedrive.Options{Reported: 256 * mib, Real: 256 * mib, FailFrom: failAt, FailTo: failAt + 4096}, Options{},
+			func(t *testing.T, res Result, err error) {
+				var ie *IOError
+				if !errors.As(err, &ie) || ie.Op != "write" || ie.Offset != failAt {
+					t.Errorf("Write = %v; want a write *IOError at offset %d", err, failAt)
+				}
+			}},
+		{"decayed byte", fakedrive.Options{Reported: 256 * mib, Real: 256 * mib, Flip: true, FlipAt: failAt}, Options{},
+			func(t *testing.T, res Result, err error) {
+				var me *MismatchError
+				if !errors.As(err, &me) || me.Offset != failAt/hashUnit*hashUnit {
+					t.Errorf("Write = %v; want *MismatchError at offset %d", err, failAt/hashUnit*hashUnit)
+				}
+			}},
+		{"too small for tier 1", fakedrive.Options{Reported: 1 << 30, Real: 20 * mib, Mode: fakedrive.Wrap}, Options{},
+			func(t *testing.T, res Result, err error) {
+				var ts *library.TooSmallError
+				if !errors.As(err, &ts) {
+					t.Errorf("Write = %v; want *library.TooSmallError", err)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dev := openDev(t, fakeDisk(t, tc.drive))
+			tc.opts.Library = lib
+			res, err := Write(context.Background(), dev, tc.opts)
+			tc.check(t, res, err)
+		})
+	}
+}
+
+func TestWriteReadOnly(t *testing.T) {
+	needRoot(t)
+	img := sparseFile(t, 64*mib)
+	out, err := exec.Command("losetup", "-f", "--show", "-r", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup -r: %v\n%s", err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", dev).Run()
+	_, err = Open(dev, false)
+	var ro *ReadOnlyError
+	if !errors.As(err, &ro) {
+		t.Errorf("Open(read-only loop device) = %v; want *ReadOnlyError", err)
+	}
+}
+
+func TestWriteCancel(t *testing.T) {
+	lib := testLibrary(t)
+	dev := openDev(t, loopDisk(t, 128*mib))
+	ctx, cancel := context.WithCancel(context.Background())
+	var cancelled time.Time
+	_, err := Write(ctx, dev, Options{Library: lib, Progress: func(p Progress) {
+		if p.Phase == Writing && p.Done > 0 && cancelled.IsZero() {
+			cancelled = time.Now()
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write after cancel = %v; want context.Canceled", err)
+	}
+	t.Logf("stopped %v after the cancel", time.Since(cancelled))
+}
+
+func TestWriteContentCorrupt(t *testing.T) {
+	lib := testLibrary(t)
+	p := lib.ContentPath("위키백과/문서/서울특별시.html")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[1000] ^= 1
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Write(context.Background(), openDev(t, loopDisk(t, 64*mib)), Options{Library: lib})
+	var ce *library.ContentError
+	if !errors.As(err, &ce) || ce.Path != "위키백과/문서/서울특별시.html" {
+		t.Errorf("Write with a changed library file = %v; want *library.ContentError naming it", err)
+	}
+}
