@@ -24,12 +24,12 @@ func testLibrary(t testing.TB) *library.Library {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "src")
 	files := map[string]int{
-		"index.html":               1200,
+		"index.html":              1200,
 		"위키백과/대문.html":            5000,
 		"위키백과/문서/서울특별시.html":      300000,
 		"위키백과/문서/평양.html":         4 << 20,
 		"위키백과/빈 파일.txt":           0,
-		"films/다큐멘터리 1.mp4":        40 << 20,
+		"films/다큐멘터리 1.mp4":       40 << 20,
 		"films/Documentary 2.mp4": 30 << 20,
 	}
 	seed := 1
