@@ -1,6 +1,6 @@
 // Command kioskctl is flashkiosk's host tool: it builds, signs and
-// inspects content libraries on a PC. It does not touch drives yet; the
-// command table is where write, probe, check, drives, report and image go.
+// inspects content libraries on a PC, and writes, probes and checks single
+// drives or image files with the same engine the kiosk uses.
 //
 // Exit status: 0 done, 1 failed (one line "kioskctl: …" on stderr),
 // 2 the command line was wrong.
@@ -32,6 +32,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "library", summary: "build, sign and inspect content libraries", sub: libraryCommands()},
+		{name: "write", args: "--library LIBDIR [flags] TARGET", summary: "wipe, write and verify one drive or image file", run: writeCommand},
+		{name: "probe", args: "[--json] TARGET", summary: "find a drive's real capacity (overwrites test blocks)", run: probeCommand},
 	}
 }
 
@@ -55,7 +57,7 @@ var errHelp = errors.New("help printed")
 
 // run runs the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, "kioskctl", commands(), args, stdout)
+	err := dispatch(ctx, "kioskctl", commands(), args, stdout, stderr)
 	var ue *usageError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
@@ -75,7 +77,7 @@ func oneLine(s string) string {
 }
 
 // dispatch finds the command named by args[0] among cmds and runs it.
-func dispatch(ctx context.Context, path string, cmds []command, args []string, stdout io.Writer) error {
+func dispatch(ctx context.Context, path string, cmds []command, args []string, stdout, stderr io.Writer) error {
 	usage := groupUsage(path, cmds)
 	if len(args) == 0 {
 		return &usageError{msg: "missing command", usage: usage}
@@ -90,11 +92,11 @@ func dispatch(ctx context.Context, path string, cmds []command, args []string, s
 		}
 		name := path + " " + c.name
 		if c.sub != nil {
-			return dispatch(ctx, name, c.sub, args[1:], stdout)
+			return dispatch(ctx, name, c.sub, args[1:], stdout, stderr)
 		}
 		flags := flag.NewFlagSet(name, flag.ContinueOnError)
 		flags.SetOutput(io.Discard)
-		return c.run(ctx, &invocation{flags: flags, synopsis: c.args, stdout: stdout}, args[1:])
+		return c.run(ctx, &invocation{flags: flags, synopsis: c.args, stdout: stdout, stderr: stderr}, args[1:])
 	}
 	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), usage: usage}
 }
@@ -115,6 +117,7 @@ type invocation struct {
 	flags    *flag.FlagSet
 	synopsis string
 	stdout   io.Writer
+	stderr   io.Writer // progress goes here, and only when it is a terminal
 }
 
 // usage is the command's usage line and flags.
