@@ -107,9 +107,9 @@ func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, 
 		case next >= rdEndOfChain:
 			return exts, n, nil
 		case next == 0:
-			return nil, 0, rdCorrupt(entry, "cluster chain from %d runs into free cluster %d", first, c)
+			return nil, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked free", c, first)
 		case next == rdBadCluster:
-			return nil, 0, rdCorrupt(entry, "cluster chain from %d runs into bad cluster %d", first, c)
+			return nil, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked bad", c, first)
 		case next < 2 || next > v.maxCluster:
 			return nil, 0, rdCorrupt(entry, "cluster %d links to %d, outside 2..%d", c, next, v.maxCluster)
 		}
