@@ -39,10 +39,10 @@ func rdCorrupt(off int64, format string, args ...any) error {
 const (
 	rdMaxClusterBytes = 256 << 10 // Windows writes up to 64 KiB; Linux reads up to 256 KiB (4 KiB sectors)
 	rdMaxDirBytes     = maxDirEntries * 32
-	rdMaxDepth        = 64       // most folders a lookup descends through
-	rdFATBlock        = 16 << 10 // bytes of FAT read and cached as one piece
-	rdFATCacheBytes   = 4 << 20  // bytes of FAT kept in memory at most
-	rdDirCacheEntries = 1 << 16  // directory entries kept parsed in memory at most
+	rdMaxDepth        = 64                // most folders a lookup descends through
+	rdFATBlock        = 16 << 10          // bytes of FAT read and cached as one piece
+	rdFATCacheBytes   = 4 << 20           // bytes of FAT kept in memory at most
+	rdDirCacheEntries = 2 * maxDirEntries // entries kept parsed (a full folder and its ancestors; about 30 MiB at worst)
 )
 
 // Volume is an open FAT32 volume. It implements fs.FS, fs.ReadDirFS and

@@ -65,6 +65,9 @@ func TestReadCorrupt(t *testing.T) {
 			}
 		}},
 		{desc: "folder at cluster 0", edit: func(m *rdTinyImage) { m.link("Docs", 0) }},
+		{desc: "two entries with one short name", edit: func(m *rdTinyImage) {
+			copy(m.img[m.entry["empty.DAT"]:], "README  TXT")
+		}},
 		{desc: "slash in a short name", edit: func(m *rdTinyImage) { m.img[m.entry["readme.txt"]+2] = '/' }},
 
 		{desc: "partition past the end", spec: rdTinySpec{partStart: 8}, edit: func(m *rdTinyImage) { m.put32(446+12, 100000) }},

@@ -40,7 +40,7 @@ func (e *DirEntry) rdIsDir() bool { return e.Attr&rdAttrDir != 0 }
 // rdDirList is a parsed directory.
 type rdDirList struct {
 	entries  []*DirEntry          // in directory order
-	byName   map[string]*DirEntry // Fold of long and short names -> the first entry so named
+	byName   map[string]*DirEntry // Fold of names, then of short names no name claims -> entry
 	label    string               // the volume label entry's name, in the root
 	hasLabel bool
 }
@@ -125,6 +125,7 @@ func rdCluster(ent []byte) uint32 {
 func (v *Volume) rdParseDir(e *DirEntry, buf []byte, exts []Extent) (*rdDirList, error) {
 	d := &rdDirList{byName: map[string]*DirEntry{}}
 	subdirs := map[uint32]bool{}
+	shorts := map[string]bool{}
 	var long rdLongName
 	ext, extPos := 0, int64(0) // the extent holding the current entry, and where it starts in buf
 	for pos := int64(0); pos < int64(len(buf)); pos += 32 {
@@ -135,7 +136,7 @@ func (v *Volume) rdParseDir(e *DirEntry, buf []byte, exts []Extent) (*rdDirList,
 		ent := buf[pos : pos+32]
 		switch {
 		case ent[0] == 0x00:
-			return d, nil
+			return d.withAliases(), nil
 		case ent[0] == 0xE5:
 			long.reset()
 			continue
@@ -162,14 +163,25 @@ func (v *Volume) rdParseDir(e *DirEntry, buf []byte, exts []Extent) (*rdDirList,
 			}
 			subdirs[de.FirstCluster] = true
 		}
+		if d.byName[Fold(de.Name)] != nil || shorts[de.ShortName] {
+			return nil, rdCorrupt(at, "two entries named %q (8.3 %q) in one folder", de.Name, de.ShortName)
+		}
+		d.byName[Fold(de.Name)] = de
+		shorts[de.ShortName] = true
 		d.entries = append(d.entries, de)
-		for _, n := range []string{de.Name, de.ShortName} {
-			if _, ok := d.byName[Fold(n)]; !ok {
-				d.byName[Fold(n)] = de
-			}
+	}
+	return d.withAliases(), nil
+}
+
+// withAliases lets entries be found by their short names too, as on
+// Windows, where no entry's name claims the same.
+func (d *rdDirList) withAliases() *rdDirList {
+	for _, de := range d.entries {
+		if k := Fold(de.ShortName); d.byName[k] == nil {
+			d.byName[k] = de
 		}
 	}
-	return d, nil
+	return d
 }
 
 // rdDecodeEntry decodes the short entry ent at byte at, with the long name
@@ -310,6 +322,9 @@ func rdChecksum(short []byte) byte {
 	return sum
 }
 
+// rdErrTooDeep refuses a path through more folders than any lookup takes.
+var rdErrTooDeep = fmt.Errorf("more than %d levels deep", rdMaxDepth)
+
 // rdResolve finds the entry at name and the first clusters of the folders
 // that lead to it, the root first. It refuses a folder that is one of its
 // own ancestors, and paths deeper than rdMaxDepth.
@@ -323,7 +338,7 @@ func (v *Volume) rdResolve(op, name string) (*DirEntry, []uint32, error) {
 	}
 	parts := strings.Split(name, "/")
 	if len(parts) > rdMaxDepth {
-		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fmt.Errorf("more than %d levels deep", rdMaxDepth)}
+		return nil, nil, &fs.PathError{Op: op, Path: name, Err: rdErrTooDeep}
 	}
 	var anc []uint32
 	for _, p := range parts {

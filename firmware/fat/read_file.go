@@ -16,7 +16,12 @@ type rdInfo struct{ e *DirEntry }
 func (i *rdInfo) Name() string { return i.e.Name }
 func (i *rdInfo) Size() int64  { return int64(i.e.Size) }
 func (i *rdInfo) IsDir() bool  { return i.e.rdIsDir() }
-func (i *rdInfo) Sys() any     { return i.e }
+
+// Sys returns a copy of the entry, as the volume keeps the original.
+func (i *rdInfo) Sys() any {
+	e := *i.e
+	return &e
+}
 
 func (i *rdInfo) ModTime() time.Time { return i.e.Modified }
 

@@ -56,7 +56,7 @@ func rdWant(prefix string, nodes []*rdNode, want map[string][]byte) map[string][
 	return want
 }
 
-func rdOpen(t *testing.T, img []byte) *Volume {
+func rdOpen(t testing.TB, img []byte) *Volume {
 	t.Helper()
 	v, err := OpenVolume(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
@@ -264,6 +264,9 @@ func TestReadFile(t *testing.T) {
 	if err != nil || !slices.Equal(exts, want) {
 		t.Errorf("Extents(A.BIN) = %v, %v; want %v", exts, err, want)
 	}
+	if exts, err := v.Extents("."); len(exts) != 1 || exts[0].Cluster != 2 || err != nil {
+		t.Errorf("Extents(\".\") = %v, %v; want the root's one cluster 2", exts, err)
+	}
 	f, err := v.Open("A.BIN")
 	if err != nil {
 		t.Fatalf("Open(A.BIN) = %v", err)
@@ -290,5 +293,53 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := r.Seek(-1, io.SeekStart); err == nil {
 		t.Errorf("Seek(-1, start) = nil; want an error")
+	}
+}
+
+func TestReadLRU(t *testing.T) {
+	c := newRdLRU[int, string](10)
+	c.put(1, "a", 4)
+	c.put(2, "b", 4)
+	c.get(1)
+	c.put(3, "c", 4) // 12 > 10: drops 2, used least recently
+	c.put(1, "A", 4) // replaces 1, still 8
+	for _, tc := range []struct {
+		key  int
+		want string
+		ok   bool
+	}{{1, "A", true}, {2, "", false}, {3, "c", true}} {
+		if got, ok := c.get(tc.key); got != tc.want || ok != tc.ok {
+			t.Errorf("get(%d) = %q, %v; want %q, %v", tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+	c.put(4, "big", 50) // over the limit alone: kept, everything else dropped
+	if got, ok := c.get(4); !ok || c.order.Len() != 1 || c.cost != 50 {
+		t.Errorf("after put(4, cost 50): get(4) = %q, %v with %d items costing %d; want it alone", got, ok, c.order.Len(), c.cost)
+	}
+}
+
+func TestReadTime(t *testing.T) {
+	date := func(y, m, d int) uint16 { return uint16(y-1980)<<9 | uint16(m)<<5 | uint16(d) }
+	tm := func(h, m, s int) uint16 { return uint16(h)<<11 | uint16(m)<<5 | uint16(s/2) }
+	for _, tc := range []struct {
+		date, tm uint16
+		centis   byte
+		want     time.Time
+	}{
+		{date(2024, 5, 17), tm(13, 45, 30), 0, time.Date(2024, 5, 17, 13, 45, 30, 0, time.UTC)},
+		{date(2024, 5, 17), tm(13, 45, 30), 199, time.Date(2024, 5, 17, 13, 45, 31, 990e6, time.UTC)},
+		{date(1980, 1, 1), 0, 0, time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{date(2107, 12, 31), tm(23, 59, 58), 0, time.Date(2107, 12, 31, 23, 59, 58, 0, time.UTC)},
+		{0, tm(12, 0, 0), 0, time.Time{}},
+		{date(2024, 13, 1), 0, 0, time.Time{}},
+		{date(2024, 0, 1), 0, 0, time.Time{}},
+		{date(2024, 2, 31), 0, 0, time.Time{}},
+		{date(2024, 1, 1), tm(24, 0, 0), 0, time.Time{}},
+		{date(2024, 1, 1), tm(0, 60, 0), 0, time.Time{}},
+		{date(2024, 1, 1), 0, 200, time.Time{}},
+	} {
+		if got := rdTime(tc.date, tc.tm, tc.centis); !got.Equal(tc.want) {
+			t.Errorf("rdTime(%#04x, %#04x, %d) = %v; want %v", tc.date, tc.tm, tc.centis, got, tc.want)
+		}
 	}
 }
