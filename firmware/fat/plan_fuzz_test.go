@@ -1,9 +1,12 @@
 package fat
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"strings"
 	"testing"
 )
@@ -111,8 +114,22 @@ func FuzzPlan(f *testing.F) {
 		src := func(i int, _ string) (io.ReadCloser, error) {
 			return io.NopCloser(io.LimitReader(zeros{}, l.files[i].size)), nil
 		}
-		if n, err := io.Copy(io.Discard, io.LimitReader(l.Stream(src, nil), l.DataEnd())); err != nil || n != l.DataEnd() {
+		var img bytes.Buffer
+		if n, err := io.Copy(&img, io.LimitReader(l.Stream(src, nil), l.DataEnd())); err != nil || n != l.DataEnd() {
 			t.Fatalf("stream to the end of data: %d bytes, %v; want %d", n, err, l.DataEnd())
+		}
+		v, err := OpenVolume(memDisk{img.Bytes()}, disk)
+		if err != nil {
+			t.Fatalf("OpenVolume of a planned volume: %v", err)
+		}
+		for _, e := range entries {
+			info, err := fs.Stat(v, e.Path)
+			if err != nil {
+				t.Fatalf("Stat(%q) on the written volume: %v", e.Path, err)
+			}
+			if info.IsDir() != e.Dir || (!e.Dir && info.Size() != e.Size) || info.Name() != path.Base(e.Path) {
+				t.Fatalf("Stat(%q) = %q dir %v size %d; want %q dir %v size %d", e.Path, info.Name(), info.IsDir(), info.Size(), path.Base(e.Path), e.Dir, e.Size)
+			}
 		}
 	})
 }

@@ -1,0 +1,205 @@
+// Command drivebench measures kioskctl write against references timed in
+// the same run on the same loop device, and prints the ratios the project
+// targets (run by `make bench`, as root):
+//
+//   - write+verify time / (dd write + dd read of the whole device): at most 1.10
+//   - naive chain (dd zero, mkfs.vfat, mcopy, read back and compare) / kioskctl write: at least 1.8
+//   - CPU seconds per GiB written and verified: at most 0.3; peak RSS: at most 64 MiB
+//
+// Wall-clock figures depend on the machine; only the ratios mean something.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	device := flag.Int64("device", 2<<30, "bytes of the loop device")
+	content := flag.Int64("library", 1<<30, "bytes of library content")
+	kioskctl := flag.String("kioskctl", "out/kioskctl", "the kioskctl binary to measure")
+	work := flag.String("dir", "/var/tmp", "folder on a disk (not tmpfs) for the backing file and library")
+	flag.Parse()
+	if err := bench(*kioskctl, *work, *device, *content); err != nil {
+		fmt.Fprintln(os.Stderr, "drivebench:", err)
+		os.Exit(1)
+	}
+}
+
+// measured is one timed command.
+type measured struct {
+	wall, cpu time.Duration
+	maxRSS    int64 // bytes
+}
+
+func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root for loop devices and dropping caches")
+	}
+	dir, err := os.MkdirTemp(work, "drivebench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	src := filepath.Join(dir, "src")
+	if err := makeContent(src, contentBytes); err != nil {
+		return err
+	}
+	lib := filepath.Join(dir, "lib")
+	if _, err := run("", kioskctl, "library", "build", "--src", src, "--out", lib, "--date", "2026-11-25"); err != nil {
+		return err
+	}
+	img := filepath.Join(dir, "disk.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(img, deviceBytes); err != nil {
+		return err
+	}
+	out, err := exec.Command("losetup", "-f", "--show", "--direct-io=on", img).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("losetup: %v: %s", err, out)
+	}
+	loop := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", loop).Run()
+	// Fill the backing file once so that no run pays for allocating blocks.
+	if _, err := run("", "dd", "if=/dev/zero", "of="+loop, "bs=4M", "oflag=direct", "status=none"); err != nil {
+		return err
+	}
+
+	ddWrite, err := run("", "dd", "if=/dev/zero", "of="+loop, "bs=4M", "oflag=direct", "status=none")
+	if err != nil {
+		return err
+	}
+	ddRead, err := run("", "dd", "if="+loop, "of=/dev/null", "bs=4M", "iflag=direct", "status=none")
+	if err != nil {
+		return err
+	}
+	write, err := run("", kioskctl, "write", "--allow-any-disk", "--library", lib, loop)
+	if err != nil {
+		return err
+	}
+	naive, err := naiveChain(loop, lib, dir)
+	if err != nil {
+		return err
+	}
+
+	ref := ddWrite.wall + ddRead.wall
+	gib := float64(deviceBytes) / (1 << 30)
+	fmt.Printf("device %s (%.1f GiB loop, direct I/O), library content %.2f GiB\n", loop, gib, float64(contentBytes)/(1<<30))
+	fmt.Printf("dd write %v + dd read %v = %v\n", ddWrite.wall.Round(time.Millisecond), ddRead.wall.Round(time.Millisecond), ref.Round(time.Millisecond))
+	fmt.Printf("kioskctl write (probe, write, verify) %v\n", write.wall.Round(time.Millisecond))
+	fmt.Printf("naive chain (dd zero, mkfs.vfat, mcopy, read back, compare) %v\n", naive.Round(time.Millisecond))
+	report := func(name string, got, target float64, atMost bool) {
+		ok := got <= target
+		op := "<="
+		if !atMost {
+			ok, op = got >= target, ">="
+		}
+		verdict := "meets"
+		if !ok {
+			verdict = "MISSES"
+		}
+		fmt.Printf("%-42s %8.3f   target %s %.2f: %s\n", name, got, op, target, verdict)
+	}
+	report("write+verify / (dd write + dd read)", write.wall.Seconds()/ref.Seconds(), 1.10, true)
+	report("naive chain / kioskctl write", naive.Seconds()/write.wall.Seconds(), 1.8, false)
+	report("CPU seconds per GiB written and verified", write.cpu.Seconds()/gib, 0.3, true)
+	report("peak RSS of kioskctl write, MiB", float64(write.maxRSS)/(1<<20), 64, true)
+	return nil
+}
+
+// naiveChain does the job with standard tools and returns how long it took.
+func naiveChain(loop, lib, dir string) (time.Duration, error) {
+	start := time.Now()
+	steps := [][]string{
+		{"dd", "if=/dev/zero", "of=" + loop, "bs=4M", "oflag=direct", "status=none"},
+		{"mkfs.vfat", "-F", "32", loop},
+	}
+	entries, err := os.ReadDir(filepath.Join(lib, "content"))
+	if err != nil {
+		return 0, err
+	}
+	mcopy := []string{"mcopy", "-s", "-i", loop}
+	for _, e := range entries {
+		mcopy = append(mcopy, filepath.Join(lib, "content", e.Name()))
+	}
+	back := filepath.Join(dir, "back")
+	steps = append(steps, append(mcopy, "::/"), []string{"sync"},
+		[]string{"sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"},
+		[]string{"mkdir", back},
+		[]string{"mcopy", "-s", "-i", loop, "::/*", back},
+		[]string{"diff", "-r", filepath.Join(lib, "content"), back})
+	for _, s := range steps {
+		if _, err := run("", s[0], s[1:]...); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// run runs a command and measures its wall time, CPU time and peak RSS.
+func run(dir, name string, args ...string) (measured, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1", "LC_ALL=C.UTF-8", "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	m := measured{wall: time.Since(start)}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSS = ru.Maxrss << 10
+	}
+	return m, nil
+}
+
+// makeContent writes about n bytes of incompressible files: 40 films and
+// many small articles, some with Korean names.
+func makeContent(dir string, n int64) error {
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 1<<20)
+	write := func(p string, size int64) error {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for size > 0 {
+			for i := range buf {
+				buf[i] = byte(rng.Uint32())
+			}
+			k := min(size, int64(len(buf)))
+			if _, err := f.Write(buf[:k]); err != nil {
+				return err
+			}
+			size -= k
+		}
+		return nil
+	}
+	small := n / 10
+	for i := int64(0); i*16<<10 < small; i++ {
+		if err := write(filepath.Join(dir, "위키", fmt.Sprintf("%03d", i/500), fmt.Sprintf("문서 %05d.html", i)), 16<<10); err != nil {
+			return err
+		}
+	}
+	films := int64(40)
+	for i := range films {
+		if err := write(filepath.Join(dir, "films", fmt.Sprintf("film %02d.mp4", i)), (n-small)/films); err != nil {
+			return err
+		}
+	}
+	return nil
+}
