@@ -69,12 +69,13 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 	}
 	loop := strings.TrimSpace(string(out))
 	defer exec.Command("losetup", "-d", loop).Run()
+	zero := []string{"if=/dev/zero", "of=" + loop, "bs=4M", fmt.Sprintf("count=%d", deviceBytes/(4<<20)), "oflag=direct", "status=none"}
 	// Fill the backing file once so that no run pays for allocating blocks.
-	if _, err := run("", "dd", "if=/dev/zero", "of="+loop, "bs=4M", "oflag=direct", "status=none"); err != nil {
+	if _, err := run("", "dd", zero...); err != nil {
 		return err
 	}
 
-	ddWrite, err := run("", "dd", "if=/dev/zero", "of="+loop, "bs=4M", "oflag=direct", "status=none")
+	ddWrite, err := run("", "dd", zero...)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 	if err != nil {
 		return err
 	}
-	naive, err := naiveChain(loop, lib, dir)
+	naive, err := naiveChain(loop, lib, dir, zero)
 	if err != nil {
 		return err
 	}
@@ -117,10 +118,10 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 }
 
 // naiveChain does the job with standard tools and returns how long it took.
-func naiveChain(loop, lib, dir string) (time.Duration, error) {
+func naiveChain(loop, lib, dir string, zero []string) (time.Duration, error) {
 	start := time.Now()
 	steps := [][]string{
-		{"dd", "if=/dev/zero", "of=" + loop, "bs=4M", "oflag=direct", "status=none"},
+		append([]string{"dd"}, zero...),
 		{"mkfs.vfat", "-F", "32", loop},
 	}
 	entries, err := os.ReadDir(filepath.Join(lib, "content"))

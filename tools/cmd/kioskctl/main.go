@@ -33,6 +33,7 @@ func commands() []command {
 	return []command{
 		{name: "library", summary: "build, sign and inspect content libraries", sub: libraryCommands()},
 		{name: "write", args: "--library LIBDIR [flags] TARGET", summary: "wipe, write and verify one drive or image file", run: writeCommand},
+		{name: "check", args: "--library LIBDIR [--json] TARGET", summary: "compare a written drive file by file with a library", run: checkCommand},
 		{name: "probe", args: "[--json] TARGET", summary: "find a drive's real capacity (overwrites test blocks)", run: probeCommand},
 	}
 }

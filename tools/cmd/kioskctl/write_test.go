@@ -45,6 +45,22 @@ func TestDriveCommands(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "::/films/다큐 1.mkv") || !strings.Contains(string(out), "::/위키/대문.html") {
 		t.Errorf("mdir of the written image: %v\n%s", err, out)
 	}
+	runSteps(t, dir, []step{
+		{"check --library DIR/lib DIR/stick.img", 0, []string{"3 files intact", "tier 1: 2 of 2, tier 2: 1 of 1", "OK: the drive holds the library faithfully"}, ""},
+		{"check --library DIR/lib --json DIR/stick.img", 0, []string{`"ok": true`, `"good_files": 3`}, ""},
+		{"check --library DIR/lib DIR/tiny.img", 1, nil, "no FAT32 volume"},
+		{"check DIR/stick.img", 2, nil, "missing --library"},
+	})
+	extra := filepath.Join(dir, "extra.txt")
+	os.WriteFile(extra, []byte("x"), 0o644)
+	mcopy := exec.Command("mcopy", "-i", filepath.Join(dir, "stick.img")+"@@1M", extra, "::/extra.txt")
+	mcopy.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := mcopy.CombinedOutput(); err != nil {
+		t.Fatalf("mcopy: %v\n%s", err, out)
+	}
+	runSteps(t, dir, []step{
+		{"check --library DIR/lib DIR/stick.img", 1, []string{"not in the library: extra.txt"}, "does not match library"},
+	})
 	runSteps(t, dir, []step{ // the probe overwrites test blocks: last
 		{"probe DIR/stick.img", 0, []string{"stick.img: genuine, 67.1 MB"}, ""},
 		{"probe --json DIR/stick.img", 0, []string{`"fake": false`, `"real_bytes": 67108864`}, ""},

@@ -1,0 +1,180 @@
+package flash
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+
+	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/library"
+)
+
+// CheckReport compares what a drive holds with a library, file by file.
+type CheckReport struct {
+	Label    string
+	VolumeID uint32
+	Good     int      // files present with the manifest's size and SHA-256
+	Bytes    int64    // bytes in those files
+	Tiers    []int    // per tier, how many of its files the drive holds intact
+	Missing  []string // tier-1 files or folders the drive lacks
+	Differ   []string // files whose size or SHA-256 differs, with why
+	Extra    []string // files or folders the library does not hold
+	Stamps   []string // entries whose timestamp is not the library's date
+}
+
+// OK reports whether the drive is a faithful copy: all of tier 1, nothing
+// changed, nothing extra, every timestamp the library's date.
+func (r *CheckReport) OK() bool {
+	return len(r.Missing)+len(r.Differ)+len(r.Extra)+len(r.Stamps) == 0
+}
+
+// Check reads the FAT32 volume of a drive independently of the writer and
+// compares every file with the library's manifest. An unreadable volume is
+// an error; differences are in the report.
+func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library) (*CheckReport, error) {
+	v, err := fat.OpenVolume(r, size)
+	if err != nil {
+		return nil, err
+	}
+	m := lib.Manifest
+	files := map[string]library.File{}
+	for _, f := range m.Files {
+		files[f.Path] = f
+	}
+	folders := map[string]bool{} // every folder the library has, empty or implied
+	for _, f := range m.Folders {
+		folders[f.Path] = true
+	}
+	for _, f := range m.Files {
+		for d := path.Dir(f.Path); d != "." && !folders[d]; d = path.Dir(d) {
+			folders[d] = true
+		}
+	}
+	rep := &CheckReport{Label: v.Label(), VolumeID: v.VolumeID(), Tiers: make([]int, len(m.Tiers))}
+	seen := map[string]bool{}
+	date := lib.Time()
+	err = fs.WalkDir(v, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		seen[p] = true
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if e, ok := info.Sys().(*fat.DirEntry); ok && !e.Modified.Equal(date) {
+			rep.Stamps = append(rep.Stamps, fmt.Sprintf("%s: %s", p, e.Modified.Format("2006-01-02 15:04:05")))
+		}
+		if d.IsDir() {
+			if !folders[p] {
+				rep.Extra = append(rep.Extra, p+"/")
+			}
+			return nil
+		}
+		f, ok := files[p]
+		if !ok {
+			rep.Extra = append(rep.Extra, p)
+			return nil
+		}
+		if why, err := compareFile(v, p, f); err != nil {
+			return err
+		} else if why != "" {
+			rep.Differ = append(rep.Differ, p+": "+why)
+			return nil
+		}
+		rep.Good++
+		rep.Bytes += f.Size
+		rep.Tiers[f.Tier-1]++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	for _, f := range m.Files {
+		if f.Tier == 1 && !seen[f.Path] {
+			rep.Missing = append(rep.Missing, f.Path)
+		}
+	}
+	for _, f := range m.Folders {
+		if f.Tier == 1 && !seen[f.Path] {
+			rep.Missing = append(rep.Missing, f.Path+"/")
+		}
+	}
+	for _, l := range [][]string{rep.Missing, rep.Differ, rep.Extra, rep.Stamps} {
+		sort.Strings(l)
+	}
+	return rep, nil
+}
+
+// compareFile hashes the file at p on the volume; why is "" if it matches.
+func compareFile(v *fat.Volume, p string, want library.File) (why string, err error) {
+	fh, err := v.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	var ce *fat.CorruptError
+	if errors.As(err, &ce) {
+		return "unreadable: " + ce.Error(), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case n != want.Size:
+		return fmt.Sprintf("%d bytes; the library has %d", n, want.Size), nil
+	case hex.EncodeToString(h.Sum(nil)) != want.SHA256:
+		return "SHA-256 differs from the library's", nil
+	}
+	return "", nil
+}
+
+// alignedReader reads a device opened for direct I/O at any offset and
+// length, through an aligned window, so that reads still bypass the page
+// cache. It is not safe for concurrent use.
+type alignedReader struct {
+	dev *Device
+	buf []byte
+}
+
+// Reader returns an io.ReaderAt over the device that accepts any offset
+// and length; release frees its buffer.
+func (d *Device) Reader() (r io.ReaderAt, release func(), err error) {
+	buf, free, err := alignedBuffer(1 << 20)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &alignedReader{dev: d, buf: buf}, free, nil
+}
+
+func (a *alignedReader) ReadAt(p []byte, off int64) (int, error) {
+	align := int64(a.dev.Align())
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		if pos >= a.dev.Size() {
+			return n, io.EOF
+		}
+		start := pos / align * align
+		end := min(a.dev.Size(), start+int64(len(a.buf)), (pos+int64(len(p)-n)+align-1)/align*align)
+		if _, err := a.dev.ReadAt(a.buf[:end-start], start); err != nil {
+			return n, err
+		}
+		n += copy(p[n:], a.buf[pos-start:end-start])
+	}
+	return n, nil
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"flashkiosk/firmware/flash"
+	"flashkiosk/firmware/library"
+)
+
+func checkCommand(ctx context.Context, in *invocation, args []string) error {
+	libDir := in.flags.String("library", "", "the content library the drive should hold")
+	asJSON := in.flags.Bool("json", false, "print the report as one JSON object")
+	pos, err := in.parse(args, 1, "library")
+	if err != nil {
+		return err
+	}
+	lib, err := library.Open(*libDir)
+	if err != nil {
+		return err
+	}
+	dev, err := flash.Open(pos[0], true)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	r, release, err := dev.Reader()
+	if err != nil {
+		return err
+	}
+	defer release()
+	rep, err := flash.Check(ctx, r, dev.Size(), lib)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(in.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{
+			"target": pos[0], "ok": rep.OK(), "label": rep.Label, "volume_id": fmt.Sprintf("%04X-%04X", rep.VolumeID>>16, rep.VolumeID&0xFFFF),
+			"good_files": rep.Good, "good_bytes": rep.Bytes, "tiers": rep.Tiers,
+			"missing": rep.Missing, "differ": rep.Differ, "extra": rep.Extra, "timestamps": rep.Stamps,
+		}); err != nil {
+			return err
+		}
+	} else {
+		w := in.stdout
+		fmt.Fprintf(w, "%s: volume %q, ID %04X-%04X\n", pos[0], rep.Label, rep.VolumeID>>16, rep.VolumeID&0xFFFF)
+		var tiers []string
+		for i, n := range rep.Tiers {
+			tiers = append(tiers, fmt.Sprintf("tier %d: %d of %d", i+1, n, lib.Manifest.Counts()[i].Files))
+		}
+		fmt.Fprintf(w, "%d files intact (%s); %s\n", rep.Good, flash.Bytes(rep.Bytes), strings.Join(tiers, ", "))
+		for _, l := range []struct {
+			what  string
+			items []string
+		}{{"missing from tier 1", rep.Missing}, {"differs", rep.Differ}, {"not in the library", rep.Extra}, {"timestamp is not the library's date", rep.Stamps}} {
+			for _, item := range l.items {
+				fmt.Fprintf(w, "  %s: %s\n", l.what, item)
+			}
+		}
+	}
+	if !rep.OK() {
+		n := len(rep.Missing) + len(rep.Differ) + len(rep.Extra) + len(rep.Stamps)
+		return fmt.Errorf("%s does not match library %q: %d %s", pos[0], lib.Manifest.Name, n, plural(n, "difference", "differences"))
+	}
+	if !*asJSON {
+		fmt.Fprintln(in.stdout, "OK: the drive holds the library faithfully")
+	}
+	return nil
+}
