@@ -28,7 +28,7 @@ type DirEntry struct {
 	Attr         byte      // attribute bits: 0x01 read-only, 0x02 hidden, 0x04 system, 0x10 folder, 0x20 archive
 	NTCase       byte      // byte 12: 0x08 base and 0x10 extension of ShortName shown in lower case
 	FirstCluster uint32    // first cluster, 0 for an empty file
-	Size         uint32    // bytes in the file; 0 for a folder
+	Size         uint32    // bytes in the file, as stored; a folder's should be 0 (fsck.fat fixes it), and is ignored
 	Created      time.Time // to 10 ms
 	Modified     time.Time // to 2 s
 	Accessed     time.Time // date only
@@ -218,7 +218,6 @@ func (v *Volume) rdDecodeEntry(ent []byte, at int64, long string) (*DirEntry, er
 		de.Name = long
 	}
 	if de.rdIsDir() {
-		de.Size = 0
 		if de.FirstCluster < 2 || de.FirstCluster > v.maxCluster {
 			return nil, rdCorrupt(at, "folder %q starts at cluster %d, outside 2..%d", de.Name, de.FirstCluster, v.maxCluster)
 		}
