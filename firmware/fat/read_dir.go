@@ -58,9 +58,18 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	if d, ok := v.dirs.get(key); ok {
 		return d, nil
 	}
-	exts, buf, err := v.rdDirChain(e, parent)
+	exts, n, err := v.rdDirChain(e)
 	if err != nil {
 		return nil, err
+	}
+	buf := make([]byte, n*v.clusterSize)
+	pos := int64(0)
+	for _, x := range exts {
+		k := int64(x.Count) * v.clusterSize
+		if err := rdReadFull(v.r, buf[pos:pos+k], x.Offset); err != nil {
+			return nil, err
+		}
+		pos += k
 	}
 	if parent != 0 {
 		if err := v.rdCheckDots(e, parent, buf, exts[0].Offset); err != nil {
@@ -75,24 +84,10 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	return d, nil
 }
 
-// rdDirChain returns the runs of directory e and its contents; a
-// directory may hold at most maxDirEntries entries.
-func (v *Volume) rdDirChain(e *DirEntry, parent uint32) ([]Extent, []byte, error) {
-	limit := max(rdMaxDirBytes/v.clusterSize, 1)
-	exts, n, err := v.rdChain(e.FirstCluster, limit, e.Offset)
-	if err != nil {
-		return nil, nil, err
-	}
-	buf := make([]byte, n*v.clusterSize)
-	pos := int64(0)
-	for _, x := range exts {
-		k := int64(x.Count) * v.clusterSize
-		if err := rdReadFull(v.r, buf[pos:pos+k], x.Offset); err != nil {
-			return nil, nil, err
-		}
-		pos += k
-	}
-	return exts, buf, nil
+// rdDirChain returns the runs of directory e and its length in clusters;
+// a directory may hold at most maxDirEntries entries.
+func (v *Volume) rdDirChain(e *DirEntry) ([]Extent, int64, error) {
+	return v.rdChain(e.FirstCluster, max(rdMaxDirBytes/v.clusterSize, 1), e.Offset)
 }
 
 // rdCheckDots checks the "." and ".." entries at the start of buf, the
