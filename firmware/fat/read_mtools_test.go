@@ -410,3 +410,16 @@ func TestReadNotFAT32(t *testing.T) {
 		})
 	}
 }
+
+// TestReadTinyPassesFsck holds the test builder to fsck.fat, so the tiny
+// volumes the other tests read are ones an outside tool accepts.
+func TestReadTinyPassesFsck(t *testing.T) {
+	for _, spec := range []rdTinySpec{{}, {label: "KIOSK"}, {bps: 4096, spc: 2, fats: 1}, {partStart: 8}} {
+		m := rdTiny(spec, rdTinyTree())
+		img := filepath.Join(t.TempDir(), "tiny.img")
+		if err := os.WriteFile(img, m.img[m.start:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rdRun(t, "", "fsck.fat", "-n", img)
+	}
+}
