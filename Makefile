@@ -1,9 +1,8 @@
 # flashkiosk: the front door. Every target installs what it needs.
 SHELL := /bin/bash
 GO ?= go
-APT_PACKAGES := dosfstools mtools
 # Commands the targets need, and the Debian package each comes from.
-NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools
+NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount
 
 .PHONY: all build test bench fuzz deps clean
 
@@ -42,7 +41,7 @@ FUZZTIME ?= 1m
 fuzz: deps
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; done
 
 clean:
