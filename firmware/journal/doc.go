@@ -26,5 +26,5 @@
 // ever writes is the next one, which holds nothing or the oldest record.
 //
 // The package does not know what drives, jobs or outcomes are: the kiosk
-// passes outcome names as strings, and Counters sorts them by name.
+// passes outcome names as strings, and Counters groups them by name.
 package journal

@@ -13,11 +13,11 @@ type Record struct {
 	Port       string        // the panel's name for the port, e.g. "P2"
 	Vendor     string
 	Model      string
-	Reported   int64  // size the drive claims, in bytes
-	Real       int64  // size the probe found, in bytes; for a done drive, the bytes written
-	Library    string // the content library's name
-	Outcome    string // how the job ended: done, fake, io-error, …
-	WriteMBps  float64
+	Reported   int64   // size the drive claims, in bytes
+	Real       int64   // size the probe found, in bytes; for a done drive, the bytes written
+	Library    string  // the content library's name
+	Outcome    string  // how the job ended: done, fake, io-error, …
+	WriteMBps  float64 // megabytes (10^6 bytes) a second
 	VerifyMBps float64
 }
 
