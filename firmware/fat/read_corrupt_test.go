@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -135,5 +136,21 @@ func TestReadCorrupt(t *testing.T) {
 		case !tc.notFS && !errors.As(err, &corrupt):
 			t.Errorf("%s: error = %v; want a *CorruptError", tc.desc, err)
 		}
+	}
+}
+
+// TestReadTooDeep checks that a walk through more folders than a lookup
+// may descend ends with an error there.
+func TestReadTooDeep(t *testing.T) {
+	leaf := &rdNode{short: "LEAF.TXT", data: []byte("x")}
+	nodes := []*rdNode{leaf}
+	for i := range rdMaxDepth + 5 {
+		nodes = []*rdNode{{short: fmt.Sprintf("D%d", i), dir: true, kids: nodes}}
+	}
+	v := rdOpen(t, rdTiny(rdTinySpec{}, nodes).img)
+	got, errs := rdWalk(v)
+	// "." and rdMaxDepth+1 levels of folders: the deepest is listed, but not read.
+	if len(errs) != 1 || !errors.Is(errs[0], rdErrTooDeep) || len(got) != rdMaxDepth+2 {
+		t.Errorf("walk = %d paths, errors %v; want %d paths and one error for going deeper", len(got), errs, rdMaxDepth+2)
 	}
 }

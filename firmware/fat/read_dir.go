@@ -28,7 +28,7 @@ type DirEntry struct {
 	Attr         byte      // attribute bits: 0x01 read-only, 0x02 hidden, 0x04 system, 0x10 folder, 0x20 archive
 	NTCase       byte      // byte 12: 0x08 base and 0x10 extension of ShortName shown in lower case
 	FirstCluster uint32    // first cluster, 0 for an empty file
-	Size         uint32    // bytes in the file; 0 for a folder
+	Size         uint32    // bytes in the file, as stored; a folder's should be 0 (fsck.fat fixes it), and is ignored
 	Created      time.Time // to 10 ms
 	Modified     time.Time // to 2 s
 	Accessed     time.Time // date only
@@ -58,9 +58,18 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	if d, ok := v.dirs.get(key); ok {
 		return d, nil
 	}
-	exts, buf, err := v.rdDirChain(e, parent)
+	exts, n, err := v.rdDirChain(e)
 	if err != nil {
 		return nil, err
+	}
+	buf := make([]byte, n*v.clusterSize)
+	pos := int64(0)
+	for _, x := range exts {
+		k := int64(x.Count) * v.clusterSize
+		if err := rdReadFull(v.r, buf[pos:pos+k], x.Offset); err != nil {
+			return nil, err
+		}
+		pos += k
 	}
 	if parent != 0 {
 		if err := v.rdCheckDots(e, parent, buf, exts[0].Offset); err != nil {
@@ -75,24 +84,10 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	return d, nil
 }
 
-// rdDirChain returns the runs of directory e and its contents; a
-// directory may hold at most maxDirEntries entries.
-func (v *Volume) rdDirChain(e *DirEntry, parent uint32) ([]Extent, []byte, error) {
-	limit := max(rdMaxDirBytes/v.clusterSize, 1)
-	exts, n, err := v.rdChain(e.FirstCluster, limit, e.Offset)
-	if err != nil {
-		return nil, nil, err
-	}
-	buf := make([]byte, n*v.clusterSize)
-	pos := int64(0)
-	for _, x := range exts {
-		k := int64(x.Count) * v.clusterSize
-		if err := rdReadFull(v.r, buf[pos:pos+k], x.Offset); err != nil {
-			return nil, nil, err
-		}
-		pos += k
-	}
-	return exts, buf, nil
+// rdDirChain returns the runs of directory e and its length in clusters;
+// a directory may hold at most maxDirEntries entries.
+func (v *Volume) rdDirChain(e *DirEntry) ([]Extent, int64, error) {
+	return v.rdChain(e.FirstCluster, max(rdMaxDirBytes/v.clusterSize, 1), e.Offset)
 }
 
 // rdCheckDots checks the "." and ".." entries at the start of buf, the
@@ -218,7 +213,6 @@ func (v *Volume) rdDecodeEntry(ent []byte, at int64, long string) (*DirEntry, er
 		de.Name = long
 	}
 	if de.rdIsDir() {
-		de.Size = 0
 		if de.FirstCluster < 2 || de.FirstCluster > v.maxCluster {
 			return nil, rdCorrupt(at, "folder %q starts at cluster %d, outside 2..%d", de.Name, de.FirstCluster, v.maxCluster)
 		}

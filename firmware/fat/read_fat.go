@@ -24,13 +24,13 @@ type Extent struct {
 // name, in order; a file in one piece has one extent, an empty file none.
 // Like opening the file, it checks the cluster chain against the size.
 func (v *Volume) Extents(name string) ([]Extent, error) {
-	e, anc, err := v.rdResolve("extents", name)
+	e, _, err := v.rdResolve("extents", name)
 	if err != nil {
 		return nil, err
 	}
 	var exts []Extent
 	if e.rdIsDir() {
-		exts, _, err = v.rdDirChain(e, rdParentOf(anc))
+		exts, _, err = v.rdDirChain(e)
 	} else {
 		exts, err = v.rdFileChain(e)
 	}

@@ -14,8 +14,14 @@ import (
 type rdInfo struct{ e *DirEntry }
 
 func (i *rdInfo) Name() string { return i.e.Name }
-func (i *rdInfo) Size() int64  { return int64(i.e.Size) }
 func (i *rdInfo) IsDir() bool  { return i.e.rdIsDir() }
+
+func (i *rdInfo) Size() int64 {
+	if i.IsDir() {
+		return 0
+	}
+	return int64(i.e.Size)
+}
 
 // Sys returns a copy of the entry, as the volume keeps the original.
 func (i *rdInfo) Sys() any {

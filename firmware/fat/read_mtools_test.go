@@ -18,24 +18,11 @@ import (
 // These tests read volumes that mkfs.fat formatted and mtools filled, so
 // the reader is held to tools no one here wrote.
 
-// rdTool returns the path of an outside tool, skipping the test without it
-// (`make deps` installs them).
-func rdTool(t *testing.T, name string) string {
-	t.Helper()
-	for _, p := range []string{name, "/usr/sbin/" + name, "/sbin/" + name} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	t.Skipf("%s is not installed", name)
-	return ""
-}
-
 // rdRun runs an outside tool with a UTF-8 locale (for mtools' long names)
 // and UTC (so FAT's zoneless times read back as given).
 func rdRun(t *testing.T, stdin string, name string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(rdTool(t, name), args...)
+	cmd := exec.Command(need(t, name), args...)
 	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1", "LC_ALL=C.UTF-8", "TZ=UTC")
 	cmd.Stdin = strings.NewReader(stdin)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -408,5 +395,18 @@ func TestReadNotFAT32(t *testing.T) {
 				t.Errorf("OpenVolume(%s) = %v; want ErrNotFAT32", tc.desc, err)
 			}
 		})
+	}
+}
+
+// TestReadTinyPassesFsck holds the test builder to fsck.fat, so the tiny
+// volumes the other tests read are ones an outside tool accepts.
+func TestReadTinyPassesFsck(t *testing.T) {
+	for _, spec := range []rdTinySpec{{}, {label: "KIOSK"}, {bps: 4096, spc: 2, fats: 1}, {partStart: 8}} {
+		m := rdTiny(spec, rdTinyTree())
+		img := filepath.Join(t.TempDir(), "tiny.img")
+		if err := os.WriteFile(img, m.img[m.start:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rdRun(t, "", "fsck.fat", "-n", img)
 	}
 }

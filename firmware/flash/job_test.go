@@ -269,6 +269,13 @@ func TestWriteOutcomes(t *testing.T) {
 					t.Errorf("Write = %v; want a write *IOError at offset %d", err, failAt)
 				}
 			}},
+		{"read error at an offset", fakedrive.Options{Reported: 256 * mib, Real: 256 * mib, FailFrom: failAt, FailTo: failAt + 4096, FailReadsOnly: true}, Options{},
+			func(t *testing.T, res Result, err error) {
+				var ie *IOError
+				if !errors.As(err, &ie) || ie.Op != "read" || ie.Offset != failAt {
+					t.Errorf("Write = %v; want a read *IOError at offset %d", err, failAt)
+				}
+			}},
 		{"decayed byte", fakedrive.Options{Reported: 256 * mib, Real: 256 * mib, Flip: true, FlipAt: failAt}, Options{},
 			func(t *testing.T, res Result, err error) {
 				var me *MismatchError

@@ -32,8 +32,10 @@ type Options struct {
 	Reported int64 // size the drive reports
 	Real     int64 // bytes it really holds (Real >= Reported: a genuine drive)
 	Mode     Mode
-	// Reads and writes touching [FailFrom, FailTo) fail with EIO.
+	// Reads and writes touching [FailFrom, FailTo) fail with EIO; with
+	// FailReadsOnly, only reads do.
 	FailFrom, FailTo int64
+	FailReadsOnly    bool
 	// Flip makes reads return the byte at FlipAt inverted: data that
 	// silently decays.
 	Flip   bool
@@ -176,7 +178,7 @@ func (n *diskNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off 
 	if off+int64(len(data)) > n.d.opts.Reported {
 		return 0, syscall.ENOSPC
 	}
-	if n.d.fails(off, int64(len(data))) {
+	if !n.d.opts.FailReadsOnly && n.d.fails(off, int64(len(data))) {
 		return 0, syscall.EIO
 	}
 	for done := int64(0); done < int64(len(data)); {
