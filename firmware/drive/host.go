@@ -29,9 +29,10 @@ type Host struct {
 	Ports map[string]string
 	// Now stamps Drive.Appeared; nil means time.Now.
 	Now func() time.Time
-	// Library checks content libraries found on drives (see Facts); nil
-	// means no drive can be recognised as a master drive, so Facts reports
-	// an error for every USB disk rather than guess.
+	// Library checks the signature of a content library found on a drive
+	// (see Facts). With nil, any drive whose first FAT32 volume has a
+	// manifest.json and a manifest.sig at its root counts as a master
+	// drive: unsure means refuse.
 	Library LibraryVerifier
 
 	once sync.Once

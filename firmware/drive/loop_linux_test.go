@@ -41,7 +41,7 @@ func TestLoopDevices(t *testing.T) {
 	var rec *ueventConn
 	if *updateUevents {
 		var err error
-		if rec, err = dialUevents(); err != nil {
+		if rec, err = dialUevents(1 << 20); err != nil {
 			t.Fatal(err)
 		}
 		defer rec.Close()
@@ -100,6 +100,60 @@ func TestLoopDevices(t *testing.T) {
 	}
 	if rec != nil {
 		recordUevents(t, rec, name)
+	}
+}
+
+// TestUeventOverflow lets a tiny socket buffer overflow with real uevents
+// and checks that the reader says so (the watcher then rescans), and goes
+// on reading afterwards.
+func TestUeventOverflow(t *testing.T) {
+	needRoot(t, "losetup")
+	c, err := dialUevents(1) // the kernel rounds up to its minimum, a few datagrams
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	img := filepath.Join(t.TempDir(), "stick.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+		if err != nil {
+			t.Fatalf("losetup -f --show: %v: %s", err, out)
+		}
+		if out, err := exec.Command("losetup", "-d", strings.TrimSpace(string(out))).CombinedOutput(); err != nil {
+			t.Fatalf("losetup -d: %v: %s", err, out)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	overflowed := false
+	for !overflowed {
+		_, err := c.next(ctx)
+		switch {
+		case err == errOverflow:
+			overflowed = true
+		case err != nil:
+			t.Fatalf("next() = %v; want errOverflow after 30 unread uevents", err)
+		}
+	}
+	// The queued datagrams are still there after the error.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	if _, err := c.next(ctx2); err != nil {
+		t.Errorf("next() after the overflow = %v; want the queued uevents", err)
+	}
+	// Cancellation ends a blocked read.
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel3() }()
+	for {
+		if _, err := c.next(ctx3); err != nil {
+			if err != context.Canceled {
+				t.Errorf("next() on a cancelled context = %v; want context.Canceled", err)
+			}
+			break
+		}
 	}
 }
 

@@ -16,16 +16,15 @@ type ueventConn struct {
 }
 
 // dialUevents opens a socket subscribed to the kernel's uevent multicast
-// group 1. udev's rebroadcasts (group 2) are not received.
-func dialUevents() (*ueventConn, error) {
+// group 1, with a receive buffer of rcvbuf bytes. udev's rebroadcasts
+// (group 2) are not received.
+func dialUevents(rcvbuf int) (*ueventConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
 	if err != nil {
 		return nil, fmt.Errorf("uevent socket: %w", err)
 	}
-	// A large buffer makes overflows (and so rescans) rare when a hub full of
-	// sticks comes up at once. SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it
-	// the plain option is capped by net.core.rmem_max, which is still fine.
-	const rcvbuf = 4 << 20
+	// SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the plain option is
+	// capped by net.core.rmem_max, which is still fine.
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
 	}

@@ -27,6 +27,7 @@ func TestParseRecorded(t *testing.T) {
 		{"usb-usb_device-add.uevent", "add", vmUSB, "2-2", "usb", "usb_device", "", false},
 		{"usb-usb_device-remove.uevent", "remove", vmUSB[:len(vmUSB)-1] + "3", "2-3", "usb", "usb_device", "", false},
 		{"usb-disk-add.uevent", "add", vmUSB + "/2-2:1.0/host0/target0:0:0/0:0:0:0/block/sda", "sda", "block", "disk", "10", false},
+		{"usb-disk-remove.uevent", "remove", vmUSB[:len(vmUSB)-1] + "3/2-3:1.0/host1/target1:0:0/1:0:0:0/block/sdb", "sdb", "block", "disk", "11", false},
 	} {
 		b, err := os.ReadFile(filepath.Join("testdata", "uevents", tc.file))
 		if err != nil {

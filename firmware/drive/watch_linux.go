@@ -8,7 +8,9 @@ import "context"
 // reader slots, detached loop devices) are not reported. Watch listens
 // before it scans, so no drive slips between the scan and the first uevent.
 func (h *Host) Watch(ctx context.Context, out chan<- Event) error {
-	c, err := dialUevents()
+	// A large buffer makes overflows (and so rescans) rare when a hub full
+	// of sticks comes up at once.
+	c, err := dialUevents(4 << 20)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,39 @@ type Stick struct {
 	Port string
 	// Serial is the USB serial number; "" lets qemu make one up.
 	Serial string
+	// Throttle limits reads and writes together to this many bytes per
+	// second, for slow sticks; 0 means no limit.
+	Throttle int64
+	// FailSectors are 512-byte sectors whose reads and writes fail with an
+	// I/O error (qemu's blkdebug), for dying sticks.
+	FailSectors []int64
+}
+
+// blockNode is the blockdev-add definition of the stick's block node
+// id+"-file": the image, under blkdebug when sectors must fail, under a
+// throttle filter when it must be slow (its throttle group is made first).
+func (vm *VM) blockNode(ctx context.Context, id string, s Stick) (map[string]any, error) {
+	file := map[string]any{"driver": "file", "filename": s.Image}
+	if len(s.FailSectors) > 0 {
+		var inject []map[string]any
+		for _, sector := range s.FailSectors {
+			for _, ev := range []string{"read_aio", "write_aio"} {
+				inject = append(inject, map[string]any{"event": ev, "errno": 5, "sector": sector, "immediately": true})
+			}
+		}
+		file = map[string]any{"driver": "blkdebug", "inject-error": inject, "image": file}
+	}
+	node := map[string]any{"driver": "raw", "read-only": s.ReadOnly, "file": file}
+	if s.Throttle > 0 {
+		group := map[string]any{"qom-type": "throttle-group", "id": id + "-throttle",
+			"limits": map[string]any{"bps-total": s.Throttle}}
+		if _, err := vm.qmp.execute(ctx, "object-add", group); err != nil {
+			return nil, err
+		}
+		node = map[string]any{"driver": "throttle", "throttle-group": id + "-throttle", "read-only": s.ReadOnly, "file": node}
+	}
+	node["node-name"] = id + "-file"
+	return node, nil
 }
 
 // PlugUSB hot-plugs a stick as device id (a name of the caller's choice,
@@ -25,13 +58,12 @@ func (vm *VM) PlugUSB(ctx context.Context, id string, s Stick) error {
 	if vm.qmp == nil {
 		return errNoQMP
 	}
-	node := map[string]any{
-		"node-name": id + "-file",
-		"driver":    "raw",
-		"read-only": s.ReadOnly,
-		"file":      map[string]any{"driver": "file", "filename": s.Image},
+	node, err := vm.blockNode(ctx, id, s)
+	if err != nil {
+		return fmt.Errorf("plug %s: %w", id, err)
 	}
 	if _, err := vm.qmp.execute(ctx, "blockdev-add", node); err != nil {
+		vm.dropThrottle(ctx, id, s)
 		return fmt.Errorf("plug %s: %w", id, err)
 	}
 	dev := map[string]any{"driver": "usb-storage", "bus": "xhci.0", "drive": id + "-file", "id": id, "removable": true}
@@ -43,9 +75,25 @@ func (vm *VM) PlugUSB(ctx context.Context, id string, s Stick) error {
 	}
 	if _, err := vm.qmp.execute(ctx, "device_add", dev); err != nil {
 		_, _ = vm.qmp.execute(ctx, "blockdev-del", map[string]any{"node-name": id + "-file"})
+		vm.dropThrottle(ctx, id, s)
 		return fmt.Errorf("plug %s: %w", id, err)
 	}
+	vm.mu.Lock()
+	if vm.sticks == nil {
+		vm.sticks = make(map[string]Stick)
+	}
+	vm.sticks[id] = s
+	vm.mu.Unlock()
 	return nil
+}
+
+// dropThrottle removes the stick's throttle group, if it has one.
+func (vm *VM) dropThrottle(ctx context.Context, id string, s Stick) error {
+	if s.Throttle <= 0 {
+		return nil
+	}
+	_, err := vm.qmp.execute(ctx, "object-del", map[string]any{"id": id + "-throttle"})
+	return err
 }
 
 // PlugHub hot-plugs a USB hub (8 ports) as device id into port ("" lets
@@ -83,6 +131,13 @@ func (vm *VM) UnplugUSB(ctx context.Context, id string) error {
 		return fmt.Errorf("unplug %s: %w", id, err)
 	}
 	if _, err := vm.qmp.execute(ctx, "blockdev-del", map[string]any{"node-name": id + "-file"}); err != nil {
+		return fmt.Errorf("unplug %s: %w", id, err)
+	}
+	vm.mu.Lock()
+	s := vm.sticks[id]
+	delete(vm.sticks, id)
+	vm.mu.Unlock()
+	if err := vm.dropThrottle(ctx, id, s); err != nil {
 		return fmt.Errorf("unplug %s: %w", id, err)
 	}
 	return nil

@@ -53,8 +53,9 @@ type VM struct {
 	tmpDir  string
 	stopCtx func() bool
 
-	mu   sync.Mutex
-	tail []string // the last console lines, for error messages
+	mu     sync.Mutex
+	tail   []string         // the last console lines, for error messages
+	sticks map[string]Stick // plugged sticks by id
 
 	closeOnce sync.Once
 }

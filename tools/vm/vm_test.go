@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,11 +88,12 @@ func fakeQMP(t *testing.T, reply func(cmd string) string) string {
 func TestQMP(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
+	failing := true
 	sock := fakeQMP(t, func(cmd string) string {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, cmd)
-		if cmd == "device_add" {
+		if cmd == "device_add" && failing {
 			return `"error": {"class": "GenericError", "desc": "Bus 'xhci.0' not found"}`
 		}
 		return `"return": {}`
@@ -104,17 +106,24 @@ func TestQMP(t *testing.T) {
 	}
 	defer q.Close()
 	v := &VM{qmp: q}
-	err = v.PlugUSB(ctx, "s", Stick{Image: "/x.img"})
+	err = v.PlugUSB(ctx, "s", Stick{Image: "/x.img", Throttle: 1 << 20})
 	var qe *qmpError
 	if !errors.As(err, &qe) || qe.Class != "GenericError" {
 		t.Errorf("PlugUSB with a failing device_add = %v; want the QMP error", err)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	if err := v.PlugUSB(ctx, "s", Stick{Image: "/x.img", Throttle: 1 << 20}); err != nil {
+		t.Errorf("PlugUSB() = %v; want nil", err)
 	}
 	if err := v.UnplugUSB(ctx, "s"); err != nil {
 		t.Errorf("UnplugUSB() = %v; want nil", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := "qmp_capabilities blockdev-add device_add blockdev-del device_del blockdev-del"
+	want := "qmp_capabilities object-add blockdev-add device_add blockdev-del object-del " +
+		"object-add blockdev-add device_add device_del blockdev-del object-del"
 	if got := strings.Join(seen, " "); got != want {
 		t.Errorf("QMP commands = %s; want %s (the block node removed again when device_add fails)", got, want)
 	}
@@ -162,10 +171,37 @@ func TestBoot(t *testing.T) {
 	if _, err := v.WaitFor(ctx, "DISKS sda vda"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := v.WaitFor(ctx, "READ sda ok"); err != nil {
+		t.Fatal(err)
+	}
 	if err := v.UnplugUSB(ctx, "stick"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.WaitFor(ctx, "DISKS vda"); err != nil {
+		t.Fatal(err)
+	}
+	// A slow stick (1 MiB at 2 MiB/s) and a dying one.
+	if err := v.PlugUSB(ctx, "slow", Stick{Image: img("slow.img", 32<<20), Throttle: 2 << 20, Port: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := v.WaitFor(ctx, "READ sda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secs float64
+	if _, err := fmt.Sscanf(l.Text, "READ sda ok %f", &secs); err != nil || secs < 0.3 {
+		t.Errorf("throttled stick: %q; want a good read of 1 MiB taking about 0.5 s", l.Text)
+	}
+	if err := v.UnplugUSB(ctx, "slow"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.PlugUSB(ctx, "dying", Stick{Image: img("dying.img", 32<<20), FailSectors: []int64{1000}, Port: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := v.WaitFor(ctx, "READ sda"); err != nil || !strings.HasPrefix(l.Text, "READ sda error") {
+		t.Errorf("stick failing at sector 1000: %q, %v; want a read error", l.Text, err)
+	}
+	if err := v.UnplugUSB(ctx, "dying"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(console.String(), "DISKS sda vda") {
