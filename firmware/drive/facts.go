@@ -16,8 +16,32 @@ import (
 // USB whole disk with a medium, whether it is a master drive (by reading
 // it, never writing). For a partition, InUse and Boot speak for its whole
 // disk. Anything that cannot be read ends up in Facts.Err, so the policy
-// refuses the drive.
+// refuses the drive; so does a drive that is gone or has changed (another
+// medium under the same name) before or while the facts were gathered.
 func (h *Host) Facts(ctx context.Context, d Drive) Facts {
+	if err := h.unchanged(d); err != nil {
+		return Facts{Err: err}
+	}
+	f := h.facts(ctx, d)
+	if err := h.unchanged(d); err != nil {
+		return Facts{Err: err}
+	}
+	return f
+}
+
+// unchanged checks that sysfs still shows d as it was.
+func (h *Host) unchanged(d Drive) error {
+	now, err := h.Drive(d.Name)
+	if err != nil {
+		return err
+	}
+	if !now.Same(d) {
+		return fmt.Errorf("block device %s changed: now %v", d.Name, now)
+	}
+	return nil
+}
+
+func (h *Host) facts(ctx context.Context, d Drive) Facts {
 	var f Facts
 	disk, err := h.wholeDisk(d)
 	if err != nil {

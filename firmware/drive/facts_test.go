@@ -112,6 +112,27 @@ func TestFactsMountTables(t *testing.T) {
 	}
 }
 
+// TestFactsChanged: facts are refused for a drive that changed since it was
+// read (another card in the reader slot under the same name), so they
+// cannot be pinned on the wrong medium.
+func TestFactsChanged(t *testing.T) {
+	root := buildTree(t, "pi4.txt")
+	h := &Host{Root: root}
+	sdb, err := h.Drive("sdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := h.Facts(context.Background(), sdb); f.Err != nil {
+		t.Fatalf("Facts(sdb) = %+v; want no error", f)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys", "class", "block", "sdb", "size"), []byte("1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f := h.Facts(context.Background(), sdb); f.Err == nil {
+		t.Errorf("Facts(sdb) after its size changed = %+v; want an error", f)
+	}
+}
+
 func TestUnescapeOctal(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{`/dev/sda1`, `/dev/sda1`},
