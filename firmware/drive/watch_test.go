@@ -185,6 +185,10 @@ func TestWatchSequences(t *testing.T) {
 		{"write-protect switched", func() { r.set("sdb", "ro", "1") }, func() sourceItem { return r.blockEvent("change", "sdb") }, "-sdb +sdb"},
 		{"lost uevents: rescan", func() { r.unplug("sdd"); r.set("sdc", "size", "100000") }, func() sourceItem { return sourceItem{err: errOverflow} }, "+sdc -sdd"},
 		{"rescan again, nothing new", nil, func() sourceItem { return sourceItem{err: errOverflow} }, ""},
+		{"renamed", func() { r.plug("sdh", r.unplug("sdf")) }, func() sourceItem {
+			return sourceItem{ev: uevent{Action: "move", DevPath: "/devices/x/block/sdh",
+				Env: map[string]string{"SUBSYSTEM": "block", "DEVTYPE": "disk", "DEVPATH_OLD": "/devices/x/block/sdf"}}}
+		}, "-sdf +sdh"},
 		{"loop detached", func() { r.set("loop0", "size", "0") }, func() sourceItem { return r.blockEvent("change", "loop0") }, "-loop0"},
 	} {
 		if step.before != nil {
