@@ -211,5 +211,36 @@ func (s *Stream) closeFile() error {
 	return err
 }
 
+// ZeroRun is how many bytes from the current offset the stream emits as
+// zeros without reading any source (slack, gaps, and free space without a
+// fill), so that a caller can write them from a zero buffer of its own.
+func (s *Stream) ZeroRun() int64 {
+	n := int64(0)
+	for i := s.seg; i < len(s.segs) && s.zeros(&s.segs[i]); i++ {
+		n += s.segs[i].end - max(s.pos, s.segs[i].start)
+	}
+	return n
+}
+
+func (s *Stream) zeros(seg *segment) bool {
+	return seg.kind == segZero || seg.kind == segFill && s.fill == nil
+}
+
+// SkipZeros moves past n bytes that ZeroRun reported as zeros.
+func (s *Stream) SkipZeros(n int64) {
+	if n > s.ZeroRun() {
+		panic(fmt.Sprintf("BUG: SkipZeros(%d) past a run of %d zeros at %d", n, s.ZeroRun(), s.pos))
+	}
+	for n > 0 {
+		seg := &s.segs[s.seg]
+		k := min(n, seg.end-s.pos)
+		s.pos += k
+		n -= k
+		if s.pos == seg.end {
+			s.seg++
+		}
+	}
+}
+
 // Close releases the open source file, if any.
 func (s *Stream) Close() error { return s.closeFile() }

@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -115,5 +116,43 @@ func TestTwoDrivesDifferOnlyInIDs(t *testing.T) {
 		if disks[0][off] != disks[1][off] && !allowed[off] {
 			t.Fatalf("disks differ at offset %d; want differences only in the disk and volume IDs", off)
 		}
+	}
+}
+
+// TestStreamZeroRuns reads a disk once plainly and once skipping every run
+// of zeros the stream announces: the bytes must be the same.
+func TestStreamZeroRuns(t *testing.T) {
+	files := []testFile{{path: "a.bin", data: pattern(1, 70000)}, {path: "b/c.txt", data: []byte("c")}, {path: "empty"}}
+	l, err := Plan(64*mib, entriesOf(files), Options{Time: testDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := io.ReadAll(l.Stream(sourceOf(files), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Stream(sourceOf(files), nil)
+	var got []byte
+	skipped := int64(0)
+	for step := 0; len(got) < len(want); step++ {
+		if z := s.ZeroRun(); z > 0 {
+			n := min(z, int64(1+step%3)*4096)
+			s.SkipZeros(n)
+			got = append(got, make([]byte, n)...)
+			skipped += n
+			continue
+		}
+		buf := make([]byte, 4096)
+		n, err := s.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("stream read with zero runs skipped differs from a plain read")
+	}
+	if skipped < 60*mib {
+		t.Errorf("skipped %d bytes of zeros; want nearly all of the 64 MiB disk", skipped)
 	}
 }

@@ -147,6 +147,12 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	defer stream.Close()
 
 	hashes := make([]uint64, (size+hashUnit-1)/hashUnit)
+	zeros, releaseZeros, err := alignedBuffer(chunkSize)
+	if err != nil {
+		return res, err
+	}
+	defer releaseZeros()
+	zeroHash := xxh3.Hash(zeros[:hashUnit])
 	start := opts.Now()
 	phase := func(ph Phase) func(done int64) {
 		begin := opts.Now()
@@ -154,12 +160,21 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	}
 	progress := phase(Writing)
 	err = pipeline(ctx, size, dev.Align(),
-		func(buf []byte, off int64) error {
+		func(buf []byte, off int64) ([]byte, error) {
+			// Free space and gaps are written from a buffer that stays zero:
+			// no clearing, and a hash known in advance.
+			if n := int64(len(buf)); n%hashUnit == 0 && stream.ZeroRun() >= n {
+				stream.SkipZeros(n)
+				for u := off / hashUnit; u < (off+n)/hashUnit; u++ {
+					hashes[u] = zeroHash
+				}
+				return zeros[:n], nil
+			}
 			if _, err := io.ReadFull(stream, buf); err != nil {
-				return err
+				return nil, err
 			}
 			hashChunk(hashes, buf, off)
-			return nil
+			return buf, nil
 		},
 		func(buf []byte, off int64) error {
 			if err := writeChunk(dev, buf, off); err != nil {
@@ -183,7 +198,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	start = opts.Now()
 	progress = phase(Verifying)
 	err = pipeline(ctx, size, dev.Align(),
-		func(buf []byte, off int64) error { return readChunk(dev, buf, off) },
+		func(buf []byte, off int64) ([]byte, error) { return buf, readChunk(dev, buf, off) },
 		func(buf []byte, off int64) error {
 			if err := compareChunk(hashes, buf, off); err != nil {
 				return err
@@ -216,10 +231,11 @@ func compareChunk(hashes []uint64, buf []byte, off int64) error {
 	return nil
 }
 
-// pipeline hands aligned chunk buffers covering [0, size) from produce,
-// run in its own goroutine, to consume, in order, with a few chunks in
+// pipeline hands aligned chunk buffers covering [0, size) to produce, run
+// in its own goroutine, and what it returns (the buffer filled, or other
+// memory of the same length) to consume, in order, with a few chunks in
 // flight so that computing and I/O overlap. The first error stops both.
-func pipeline(ctx context.Context, size int64, align int, produce, consume func(buf []byte, off int64) error) error {
+func pipeline(ctx context.Context, size int64, align int, produce func(buf []byte, off int64) ([]byte, error), consume func(data []byte, off int64) error) error {
 	mem, release, err := alignedBuffer(buffers * chunkSize)
 	if err != nil {
 		return err
@@ -228,8 +244,8 @@ func pipeline(ctx context.Context, size int64, align int, produce, consume func(
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type chunk struct {
-		buf []byte
-		off int64
+		buf, data []byte // the pool buffer, and what produce returned
+		off       int64
 	}
 	free := make(chan []byte, buffers)
 	for i := range buffers {
@@ -252,11 +268,12 @@ func pipeline(ctx context.Context, size int64, align int, produce, consume func(
 				produceErr = fmt.Errorf("BUG: chunk of %d bytes at %d is not %d-aligned", len(buf), off, align)
 				return
 			}
-			if err := produce(buf, off); err != nil {
+			data, err := produce(buf, off)
+			if err != nil {
 				produceErr = err
 				return
 			}
-			full <- chunk{buf, off}
+			full <- chunk{buf, data, off}
 			off += int64(len(buf))
 		}
 	}()
@@ -264,7 +281,7 @@ func pipeline(ctx context.Context, size int64, align int, produce, consume func(
 	for c := range full {
 		if consumeErr == nil {
 			if consumeErr = ctx.Err(); consumeErr == nil {
-				consumeErr = consume(c.buf, c.off)
+				consumeErr = consume(c.data, c.off)
 			}
 			if consumeErr != nil {
 				cancel()

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/zeebo/xxh3"
 )
 
 // Library is an opened library: its folder and its checked manifest.
@@ -19,9 +21,10 @@ type Library struct {
 	Dir      string    // the library folder
 	Manifest *Manifest // checked; do not change it
 
-	raw   []byte         // the manifest's exact bytes, which the signature covers
-	date  time.Time      // the manifest's date
-	index map[string]int // file path -> index in Manifest.Files
+	raw      []byte         // the manifest's exact bytes, which the signature covers
+	date     time.Time      // the manifest's date
+	index    map[string]int // file path -> index in Manifest.Files
+	verified verifiedSet    // files that passed their SHA-256, see verified.go
 }
 
 // Open reads and checks the manifest of the library in dir. A manifest
@@ -61,11 +64,11 @@ func (l *Library) ContentPath(p string) string {
 	return filepath.Join(l.Dir, ContentDir, filepath.FromSlash(p))
 }
 
-// Open opens the file with manifest path p for reading. The reader hashes
+// Open opens the file with manifest path p for reading. The reader checks
 // what it reads and, at the end, returns a *ContentError instead of io.EOF
-// if the size or SHA-256 differs from the manifest, so that a drive never
-// silently gets a changed file. (SHA-256 costs CPU; ContentPath gives the
-// bare file to a caller that checked the library otherwise.)
+// if the size or content differs from the manifest, so that a drive never
+// silently gets a changed file: with SHA-256, or with XXH3-128 if this
+// library saw the unchanged file pass its SHA-256 before (see verified.go).
 func (l *Library) Open(p string) (io.ReadCloser, error) {
 	i, ok := l.index[p]
 	if !ok {
@@ -76,31 +79,64 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
 	}
-	return &checkedReader{f: r, want: f, h: sha256.New()}, nil
+	c := &checkedReader{f: r, want: f, fast: xxh3.New(), lib: l}
+	c.id, c.known = fileIdentity(r)
+	if sum, ok := l.verified.lookup(p, c.id); ok && c.known {
+		c.wantFast = &sum
+	} else {
+		c.h = sha256.New()
+	}
+	return c, nil
 }
 
 // checkedReader reads a library file and checks it against the manifest
-// at its end.
+// at its end: with SHA-256, or with a remembered XXH3-128 (wantFast).
 type checkedReader struct {
-	f    *os.File
-	want File
-	h    hash.Hash
-	n    int64
+	f        *os.File
+	want     File
+	h        hash.Hash    // SHA-256, when checking against the manifest
+	fast     *xxh3.Hasher // XXH3-128 of what was read
+	wantFast *[16]byte    // the remembered XXH3-128, when trusting it
+	lib      *Library
+	id       identity
+	known    bool // id is the file's identity
+	n        int64
 }
 
 func (c *checkedReader) Read(p []byte) (int, error) {
 	n, err := c.f.Read(p)
-	c.h.Write(p[:n])
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
+	c.fast.Write(p[:n])
 	c.n += int64(n)
 	if c.n > c.want.Size {
 		return n, &ContentError{Path: c.want.Path, Reason: fmt.Sprintf("larger than the %d bytes the manifest says", c.want.Size)}
 	}
 	if err == io.EOF {
-		if err := checkSum(c.want, c.n, c.h); err != nil {
+		if err := c.check(); err != nil {
 			return n, err
 		}
 	}
 	return n, err
+}
+
+// check runs at the end of the file.
+func (c *checkedReader) check() error {
+	sum := c.fast.Sum128().Bytes()
+	if c.wantFast != nil {
+		if c.n != c.want.Size || sum != *c.wantFast {
+			return &ContentError{Path: c.want.Path, Reason: "changed since its SHA-256 was checked (XXH3-128 differs)"}
+		}
+		return nil
+	}
+	if err := checkSum(c.want, c.n, c.h); err != nil {
+		return err
+	}
+	if c.known {
+		c.lib.verified.remember(c.want.Path, c.id, sum)
+	}
+	return nil
 }
 
 func (c *checkedReader) Close() error { return c.f.Close() }
@@ -150,7 +186,8 @@ func (l *Library) CheckSizes() error {
 }
 
 // Verify checks every file against the manifest: first all sizes, which is
-// quick, then every SHA-256. The error is a *ContentError naming the first
+// quick, then every SHA-256 (always, whatever the library remembers; it
+// remembers the files that pass). The error is a *ContentError naming the first
 // file in manifest order that fails the sizes, else the first that fails
 // its hash; or the context's error if ctx ends first. Empty folders are not
 // looked for: the manifest is what a drive reproduces.
@@ -164,8 +201,9 @@ func (l *Library) Verify(ctx context.Context) error {
 		if err != nil {
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
 		}
-		h := sha256.New()
-		n, err := io.CopyBuffer(h, ctxReader{ctx, r}, buf)
+		h, fast := sha256.New(), xxh3.New()
+		id, known := fileIdentity(r)
+		n, err := io.CopyBuffer(io.MultiWriter(h, fast), ctxReader{ctx, r}, buf)
 		r.Close()
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("verify %s: %w", l.Dir, err)
@@ -175,6 +213,9 @@ func (l *Library) Verify(ctx context.Context) error {
 		}
 		if err := checkSum(f, n, h); err != nil {
 			return err
+		}
+		if known {
+			l.verified.remember(f.Path, id, fast.Sum128().Bytes())
 		}
 	}
 	return nil

@@ -129,6 +129,9 @@ func libraryInspect(ctx context.Context, in *invocation, args []string) error {
 	} else {
 		err = l.Verify(ctx)
 		status = "every file matches its SHA-256"
+		if err == nil {
+			saveVerified(l)
+		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -78,6 +78,7 @@ func TestUsage(t *testing.T) {
 
 func TestLibraryCommands(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	writeFiles(t, dir, map[string]string{
 		"src/index.html":  "<h1>위키</h1>",
 		"src/위키/대문.html":  "대한민국",
@@ -152,6 +153,7 @@ func TestDrivesTable(t *testing.T) {
 	// A hand-made library of sparse files, checked with --quick, so that
 	// nothing hashes gigabytes.
 	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	m := &library.Manifest{
 		Format: 1, Name: "films", Date: "2026-11-25",
 		Tiers: []library.Tier{{Number: 1, Paths: []string{"core"}}, {Number: 2, Paths: []string{"films"}}},

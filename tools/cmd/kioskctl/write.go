@@ -71,6 +71,10 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
+	if path, err := library.VerifiedCachePath(*libDir); err == nil {
+		lib.LoadVerified(path)
+	}
+	defer saveVerified(lib)
 	if *pub != "" {
 		key, err := library.ReadPublicKey(*pub)
 		if err != nil {
@@ -128,6 +132,14 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	}
 	fmt.Fprintf(in.stdout, "done: %s, %s\n", target, describe(out, res))
 	return nil
+}
+
+// saveVerified keeps the library's memory of files that passed their
+// SHA-256 for the next command; failing to keep it costs only time.
+func saveVerified(lib *library.Library) {
+	if path, err := library.VerifiedCachePath(lib.Dir); err == nil {
+		lib.SaveVerified(path)
+	}
 }
 
 // describe says in one line what a finished write did.

@@ -10,6 +10,7 @@ import (
 
 func TestDriveCommands(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	writeFiles(t, dir, map[string]string{
 		"src/index.html":      "<h1>위키</h1>",
 		"src/위키/대문.html":      strings.Repeat("대한민국", 1000),
@@ -74,6 +75,7 @@ func TestWriteRefusesHostDisks(t *testing.T) {
 		t.Fatal("this test attaches loop devices and needs root (CI runs as root)")
 	}
 	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	writeFiles(t, dir, map[string]string{"src/a.txt": "a"})
 	img := filepath.Join(dir, "disk.img")
 	if err := os.WriteFile(img, nil, 0o644); err != nil {

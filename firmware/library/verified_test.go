@@ -1,0 +1,103 @@
+package library
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// readAll reads a library file through Open, reporting whether the reader
+// trusted a remembered XXH3-128 rather than SHA-256.
+func readAll(t *testing.T, l *Library, p string) (fast bool, err error) {
+	t.Helper()
+	r, err := l.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = io.Copy(io.Discard, r)
+	return r.(*checkedReader).wantFast != nil, err
+}
+
+func TestVerifiedFiles(t *testing.T) {
+	files := map[string]string{"a.txt": "alpha", "위키/b.html": "beta beta"}
+	t.Run("remembered after a SHA-256 pass", func(t *testing.T) {
+		l := buildLib(t, files)
+		for i, want := range []bool{false, true, true} {
+			if fast, err := readAll(t, l, "a.txt"); err != nil || fast != want {
+				t.Errorf("read %d of a.txt: fast %v, %v; want fast %v, nil", i+1, fast, err, want)
+			}
+		}
+	})
+	t.Run("a changed file is caught", func(t *testing.T) {
+		l := buildLib(t, files)
+		readAll(t, l, "a.txt")
+		readAll(t, l, "위키/b.html")
+		// Same size, same inode, other bytes: caught by SHA-256 if the change
+		// time moved, by the remembered XXH3-128 if it fell in the same tick.
+		f, err := os.OpenFile(l.ContentPath("a.txt"), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt([]byte("A"), 0)
+		f.Close()
+		var ce *ContentError
+		if _, err := readAll(t, l, "a.txt"); !errors.As(err, &ce) {
+			t.Errorf("read of a rewritten file: %v; want a *ContentError", err)
+		}
+		// Another size is another identity: back to SHA-256.
+		if err := os.WriteFile(l.ContentPath("위키/b.html"), []byte("beta beta!"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if fast, err := readAll(t, l, "위키/b.html"); fast || !errors.As(err, &ce) {
+			t.Errorf("read of a grown file: fast %v, %v; want the SHA-256 check to fail", fast, err)
+		}
+	})
+	t.Run("a wrong remembered checksum is caught", func(t *testing.T) {
+		l := buildLib(t, files)
+		readAll(t, l, "a.txt")
+		f := l.verified.files["a.txt"]
+		f.XXH128[0] ^= 1 // as if the bytes on disk had decayed since
+		l.verified.files["a.txt"] = f
+		fast, err := readAll(t, l, "a.txt")
+		var ce *ContentError
+		if !fast || !errors.As(err, &ce) || ce.Path != "a.txt" {
+			t.Errorf("read with a decayed file: fast %v, %v; want a *ContentError from the XXH3-128 check", fast, err)
+		}
+	})
+	t.Run("Verify remembers, and the memory persists", func(t *testing.T) {
+		t.Setenv("XDG_CACHE_HOME", t.TempDir())
+		l := buildLib(t, files)
+		if err := l.Verify(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		path, err := VerifiedCachePath(l.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 || filepath.Dir(filepath.Dir(path)) != os.Getenv("XDG_CACHE_HOME") {
+			t.Fatalf("cache file %s: %v, %v; want mode 0600 in the user's cache folder", path, st, err)
+		}
+		again, err := Open(l.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.LoadVerified(path)
+		for p := range files {
+			if fast, err := readAll(t, again, p); !fast || err != nil {
+				t.Errorf("read of %q after LoadVerified: fast %v, %v; want fast", p, fast, err)
+			}
+		}
+		// A cache written for another manifest is ignored.
+		other := buildLib(t, map[string]string{"a.txt": "alpha"})
+		other.LoadVerified(path)
+		if fast, _ := readAll(t, other, "a.txt"); fast {
+			t.Errorf("a cache of another library was trusted")
+		}
+	})
+}
