@@ -18,6 +18,7 @@ import (
 // disk. Anything that cannot be read ends up in Facts.Err, so the policy
 // refuses the drive; so does a drive that is gone or has changed (another
 // medium under the same name) before or while the facts were gathered.
+// d must come from h (the serial number tag is per Host).
 func (h *Host) Facts(ctx context.Context, d Drive) Facts {
 	if err := h.unchanged(d); err != nil {
 		return Facts{Err: err}

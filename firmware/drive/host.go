@@ -133,14 +133,14 @@ func (h *Host) Drive(name string) (Drive, error) {
 	if d.Model == "" {
 		d.Model = readTrimmed(filepath.Join(disk, "device", "name")) // MMC and SD cards
 	}
-	h.placeUSB(&d, dir)
+	h.placeUSB(&d)
 	d.Appeared = h.now()
 	return d, nil
 }
 
 // placeUSB fills in the USB fields from the resolved sysfs path: the
 // transport is in the path, not in the unreliable "removable" attribute.
-func (h *Host) placeUSB(d *Drive, dir string) {
+func (h *Host) placeUSB(d *Drive) {
 	elems := strings.Split(d.SysPath, "/")
 	root, port := -1, -1
 	for i, e := range elems {
