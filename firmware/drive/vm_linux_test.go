@@ -91,10 +91,7 @@ func (g *guest) quiet(d time.Duration) {
 func stickImage(t *testing.T, dir, name string, size int64) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(p, size); err != nil {
+	if err := vm.SparseImage(p, size); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 )
 
 // Stick is a virtual USB mass-storage device backed by an image file.
@@ -139,6 +140,23 @@ func (vm *VM) UnplugUSB(ctx context.Context, id string) error {
 	vm.mu.Unlock()
 	if err := vm.dropThrottle(ctx, id, s); err != nil {
 		return fmt.Errorf("unplug %s: %w", id, err)
+	}
+	return nil
+}
+
+// SparseImage makes (or truncates) a raw disk image of size bytes, all
+// zeros, that takes no room until written.
+func SparseImage(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("vm: %w", err)
+	}
+	err = f.Truncate(size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("vm: %w", err)
 	}
 	return nil
 }

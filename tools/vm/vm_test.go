@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -146,10 +145,7 @@ func TestBoot(t *testing.T) {
 	}
 	img := func(name string, size int64) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Truncate(p, size); err != nil {
+		if err := SparseImage(p, size); err != nil {
 			t.Fatal(err)
 		}
 		return p
