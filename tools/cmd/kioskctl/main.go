@@ -35,6 +35,7 @@ func commands() []command {
 		{name: "write", args: "--library LIBDIR [flags] TARGET", summary: "wipe, write and verify one drive or image file", run: writeCommand},
 		{name: "check", args: "--library LIBDIR [--json] TARGET", summary: "compare a written drive file by file with a library", run: checkCommand},
 		{name: "probe", args: "[--json] TARGET", summary: "find a drive's real capacity (overwrites test blocks)", run: probeCommand},
+		{name: "drives", args: "[--watch] [--json] [--ports PATH=NAME,…]", summary: "list block devices and whether the kiosk may write them", run: drivesCommand},
 		{name: "report", args: "[--svg FILE] [--since-boot N] JOURNAL", summary: "print a kiosk journal as CSV, chart it as SVG", run: reportCommand},
 	}
 }

@@ -1,0 +1,232 @@
+package drive
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var updateUevents = flag.Bool("update-uevents", false, "record the loop device's uevents into testdata/uevents")
+
+// needRoot fails the test unless it runs as root with the named commands:
+// real-kernel tests must not pass by not running.
+func needRoot(t *testing.T, cmds ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("this test needs root (real loop devices and uevents); run it as root")
+	}
+	for _, c := range cmds {
+		if _, err := lookTool(c); err != nil {
+			t.Fatalf("%s not found: %v", c, err)
+		}
+	}
+}
+
+// TestLoopDevices attaches and detaches a real loop device and checks that
+// the watcher reports both, with the right size, and that the policy
+// refuses it as not on USB.
+func TestLoopDevices(t *testing.T) {
+	needRoot(t, "losetup")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	var rec *ueventConn
+	if *updateUevents {
+		var err error
+		if rec, err = dialUevents(1 << 20); err != nil {
+			t.Fatal(err)
+		}
+		defer rec.Close()
+	}
+
+	h := &Host{}
+	events := make(chan Event, 64)
+	done := make(chan error, 1)
+	go func() { done <- h.Watch(ctx, events) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Watch() after cancel = %v; want context.Canceled", err)
+		}
+	}()
+	// Let the start scan finish before attaching, so the loop device is
+	// seen through its uevent.
+	time.Sleep(200 * time.Millisecond)
+
+	const size = 300 << 20
+	img := filepath.Join(t.TempDir(), "stick.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup -f --show: %v: %s", err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	name := filepath.Base(dev)
+	attached := true
+	detach := func() {
+		if attached {
+			if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
+				t.Errorf("losetup -d %s: %v: %s", dev, err, out)
+			}
+			attached = false
+		}
+	}
+	defer detach()
+
+	added := waitEvent(t, events, Added, name, 5*time.Second)
+	if added.Size != size || added.USB || added.Partition || added.SectorSize != 512 {
+		t.Errorf("added %s = %+v; want %d bytes, not USB, whole disk, 512-byte sectors", name, rawDrive(added), size)
+	}
+	if ok, r := (Policy{}).Eligible(added, h.Facts(ctx, added)); ok || r != NotUSB {
+		t.Errorf("Eligible(%s) = %v, %v; want false, %v", name, ok, r, NotUSB)
+	}
+	detach()
+	removed := waitEvent(t, events, Removed, name, 5*time.Second)
+	if removed != added {
+		t.Errorf("removed %+v; want the drive as added, %+v", rawDrive(removed), rawDrive(added))
+	}
+	if rec != nil {
+		recordUevents(t, rec, name)
+	}
+}
+
+// TestUeventOverflow lets a tiny socket buffer overflow with real uevents
+// and checks that the reader says so (the watcher then rescans), and goes
+// on reading afterwards.
+func TestUeventOverflow(t *testing.T) {
+	needRoot(t, "losetup")
+	c, err := dialUevents(1) // the kernel rounds up to its minimum, a few datagrams
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	img := filepath.Join(t.TempDir(), "stick.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+		if err != nil {
+			t.Fatalf("losetup -f --show: %v: %s", err, out)
+		}
+		if out, err := exec.Command("losetup", "-d", strings.TrimSpace(string(out))).CombinedOutput(); err != nil {
+			t.Fatalf("losetup -d: %v: %s", err, out)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	overflowed := false
+	for !overflowed {
+		_, err := c.next(ctx)
+		switch {
+		case err == errOverflow:
+			overflowed = true
+		case err != nil:
+			t.Fatalf("next() = %v; want errOverflow after 30 unread uevents", err)
+		}
+	}
+	// The queued datagrams are still there after the error.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	if _, err := c.next(ctx2); err != nil {
+		t.Errorf("next() after the overflow = %v; want the queued uevents", err)
+	}
+	// Cancellation ends a blocked read.
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel3() }()
+	for {
+		if _, err := c.next(ctx3); err != nil {
+			if err != context.Canceled {
+				t.Errorf("next() on a cancelled context = %v; want context.Canceled", err)
+			}
+			break
+		}
+	}
+}
+
+// waitEvent waits for an event of kind about the device name, skipping
+// events about other devices (other tests may use loop devices too).
+func waitEvent(t *testing.T, events <-chan Event, kind EventKind, name string, within time.Duration) Drive {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case e := <-events:
+			if e.Drive.Name == name && e.Kind == kind {
+				return e.Drive
+			}
+		case <-timeout:
+			t.Fatalf("no %v event for %s within %v", kind, name, within)
+		}
+	}
+}
+
+// recordUevents saves the datagrams about the device name as test data.
+func recordUevents(t *testing.T, c *ueventConn, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	dir := filepath.Join("testdata", "uevents")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		b, err := c.datagram(ctx)
+		if err != nil {
+			break
+		}
+		ev, err := parseUevent(b)
+		if err != nil || ev.sysName() != name {
+			continue
+		}
+		n++
+		file := filepath.Join(dir, fmt.Sprintf("loop-%d.uevent", n))
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s", file)
+	}
+}
+
+// TestRootDiskInUse checks the facts on this machine's own root disk.
+func TestRootDiskInUse(t *testing.T) {
+	needRoot(t)
+	var st unix.Stat_t
+	if err := unix.Stat("/", &st); err != nil {
+		t.Fatal(err)
+	}
+	majmin := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
+	h := &Host{}
+	name := h.nameOfDevNum(majmin)
+	if name == "" {
+		t.Fatalf("the root filesystem (device %s) is not on a block device; this test needs a machine whose root is on a disk", majmin)
+	}
+	d, err := h.Drive(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := h.Facts(context.Background(), d)
+	if !f.InUse {
+		t.Errorf("Facts(%s), the root disk = %+v; want InUse", name, f)
+	}
+	if d.USB {
+		return // a PC booted from a USB disk: the policy must still refuse it
+	}
+	d.USB = true // as if it were: only the facts keep it safe then
+	if ok, r := (Policy{}).Eligible(d, f); ok || r != SystemDisk {
+		t.Errorf("Eligible(root disk %s as if on USB) = %v, %v; want false, %v", name, ok, r, SystemDisk)
+	}
+}

@@ -1,0 +1,225 @@
+package drive
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+)
+
+// fatImage makes a 64 MiB disk image with one FAT32 volume, by mkfs.fat
+// and mtools, holding the given files at its root. With mbr, the volume
+// is a partition at 1 MiB, as Windows lays out a stick; otherwise it fills
+// the image (a "superfloppy").
+func fatImage(t *testing.T, mbr bool, files map[string]string) string {
+	t.Helper()
+	for _, tool := range []string{"mkfs.fat", "mcopy", "mmd"} {
+		if _, err := lookTool(tool); err != nil {
+			t.Fatalf("%s not found (Debian packages dosfstools, mtools; `make deps` installs them): %v", tool, err)
+		}
+	}
+	const size, offset = 64 << 20, 1 << 20
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-F", "32", "-n", "LIBRARY"}
+	target := img
+	if mbr {
+		args = append(args, "--offset", strconv.Itoa(offset/512))
+		var sector [512]byte
+		e := sector[446:462]
+		e[4] = 0x0c // FAT32 LBA
+		binary.LittleEndian.PutUint32(e[8:], offset/512)
+		binary.LittleEndian.PutUint32(e[12:], (size-offset)/512)
+		sector[510], sector[511] = 0x55, 0xaa
+		if _, err := f.WriteAt(sector[:], 0); err != nil {
+			t.Fatal(err)
+		}
+		target = fmt.Sprintf("%s@@%d", img, offset)
+	}
+	f.Close()
+	mkfs, _ := lookTool("mkfs.fat")
+	blocks := size / 1024
+	if mbr {
+		blocks = (size - offset) / 1024
+	}
+	run(t, mkfs, append(args, img, strconv.Itoa(blocks))...)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names) // folders before what they hold
+	for _, name := range names {
+		content := files[name]
+		src := filepath.Join(dir, "src")
+		if content == "<dir>" {
+			run(t, "mmd", "-i", target, "::"+name)
+			continue
+		}
+		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "mcopy", "-i", target, src, "::"+name)
+	}
+	return img
+}
+
+func lookTool(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		if p := filepath.Join(d, name); fileExists(p) {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+// goodSig is the signature the test verifier accepts.
+const goodSig = "signed by the partner's key"
+
+var testVerifier = VerifierFunc(func(manifest, sig []byte) error {
+	if string(sig) != goodSig {
+		return errors.New("bad signature")
+	}
+	return nil
+})
+
+// failingReader fails every read, as a dying drive does.
+type failingReader struct{}
+
+func (failingReader) ReadAt(p []byte, off int64) (int, error) {
+	return 0, fmt.Errorf("read at %d: input/output error", off)
+}
+
+func TestMasterVolume(t *testing.T) {
+	library := map[string]string{"manifest.json": `{"name":"wiki"}`, "manifest.sig": goodSig, "wiki": "<dir>"}
+	for _, tc := range []struct {
+		name    string
+		mbr     bool
+		files   map[string]string
+		v       LibraryVerifier
+		want    bool
+		wantErr bool
+	}{
+		{"signed library, MBR", true, library, testVerifier, true, false},
+		{"signed library, superfloppy", false, library, testVerifier, true, false},
+		{"no verifier: any signed-looking library counts", true, library, nil, true, false},
+		{"signature does not verify", true, map[string]string{"manifest.json": "{}", "manifest.sig": "forged"}, testVerifier, false, false},
+		{"manifest without signature", true, map[string]string{"manifest.json": "{}"}, nil, false, false},
+		{"signature without manifest", true, map[string]string{"manifest.sig": goodSig}, nil, false, false},
+		{"manifest is a folder", true, map[string]string{"manifest.json": "<dir>", "manifest.sig": goodSig}, nil, false, false},
+		{"library in a subfolder", true, map[string]string{"lib": "<dir>", "lib/manifest.json": "{}", "lib/manifest.sig": goodSig}, nil, false, false},
+		{"donor's files", true, map[string]string{"photo.jpg": "jpeg", "notes.txt": "hello"}, testVerifier, false, false},
+	} {
+		img := fatImage(t, tc.mbr, tc.files)
+		f, err := os.Open(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		got, err := masterVolume(f, uint64(st.Size()), tc.v)
+		f.Close()
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("%s: masterVolume() = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
+		}
+	}
+
+	zeros := make([]byte, 4<<20)
+	garbage := make([]byte, 4<<20)
+	for i := range garbage {
+		garbage[i] = byte(i * 7)
+	}
+	for _, tc := range []struct {
+		name string
+		r    interface {
+			ReadAt([]byte, int64) (int, error)
+		}
+		size    uint64
+		wantErr bool
+	}{
+		{"blank drive", bytesReaderAt(zeros), uint64(len(zeros)), false},
+		{"garbage", bytesReaderAt(garbage), uint64(len(garbage)), false},
+		{"read error", failingReader{}, 1 << 30, true},
+		{"absurd size", bytesReaderAt(zeros), 1 << 63, true},
+	} {
+		got, err := masterVolume(tc.r, tc.size, nil)
+		if got || (err != nil) != tc.wantErr {
+			t.Errorf("%s: masterVolume() = %v, %v; want false, error %v", tc.name, got, err, tc.wantErr)
+		}
+	}
+}
+
+type bytesReaderAt []byte
+
+func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(b)) {
+		return 0, errors.New("EOF")
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, errors.New("EOF")
+	}
+	return n, nil
+}
+
+// TestFactsMaster puts a master drive into a fake Pi: it is refused as a
+// master drive, a blank one beside it is not.
+func TestFactsMaster(t *testing.T) {
+	root := buildTree(t, "pi4.txt")
+	img := fatImage(t, true, map[string]string{"manifest.json": "{}", "manifest.sig": goodSig})
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "dev", "sdb"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys", "class", "block", "sdb", "size"), []byte(strconv.Itoa(len(data)/512)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := &Host{Root: root, Library: testVerifier}
+	for _, tc := range []struct {
+		name string
+		want Reason
+	}{{"sdb", MasterDrive}, {"sda", OK}} {
+		d, err := h.Drive(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := h.Facts(context.Background(), d)
+		if _, r := (Policy{MinSize: 1 << 20}).Eligible(d, f); r != tc.want {
+			t.Errorf("Eligible(%s) with facts %+v = %v; want %v", tc.name, f, r, tc.want)
+		}
+	}
+	// A drive that cannot be read cannot be cleared as "not a master".
+	if err := os.Remove(filepath.Join(root, "dev", "sdb")); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := h.Drive("sdb")
+	if f := h.Facts(context.Background(), d); f.Err == nil {
+		t.Errorf("Facts(sdb) without a device file = %+v; want an error", f)
+	}
+}

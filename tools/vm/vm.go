@@ -1,0 +1,249 @@
+package vm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config says what to boot.
+type Config struct {
+	Arch   string // "arm64" (qemu virt, the default) or "amd64" (q35)
+	Kernel string // kernel image file
+	Initrd string // initramfs file
+	Append string // added to the kernel command line
+	Memory int    // MiB; 0 means 512
+	Disks  []Disk // attached at boot as virtio disks vda, vdb, …
+	// Dir holds the QMP socket; "" means a new temporary folder, removed
+	// by Close.
+	Dir string
+	// Console, if not nil, gets a copy of every console line, e.g. a
+	// writer that logs to the test.
+	Console io.Writer
+}
+
+// Disk is an image file attached at boot.
+type Disk struct {
+	Path     string
+	ReadOnly bool
+}
+
+// Line is one line of the serial console and when the host received it.
+type Line struct {
+	Text string
+	Time time.Time
+}
+
+// VM is a running qemu.
+type VM struct {
+	cmd     *exec.Cmd
+	qmp     *qmpConn
+	lines   chan Line
+	exited  chan struct{} // closed when qemu has exited
+	waitErr error
+	tmpDir  string
+	stopCtx func() bool
+
+	mu     sync.Mutex
+	tail   []string         // the last console lines, for error messages
+	sticks map[string]Stick // plugged sticks by id
+
+	closeOnce sync.Once
+}
+
+// Start boots a VM. It returns once qemu's QMP socket answers; the guest
+// may still be booting (wait for a console line of its own).
+func Start(ctx context.Context, cfg Config) (*VM, error) {
+	for _, f := range []string{cfg.Kernel, cfg.Initrd} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("vm: %w", err)
+		}
+	}
+	dir, tmp := cfg.Dir, ""
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "vm"); err != nil {
+			return nil, fmt.Errorf("vm: %w", err)
+		}
+		tmp = dir
+	}
+	sock := filepath.Join(dir, "qmp.sock")
+	bin, args, err := qemuArgs(cfg, sock)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath(bin); err != nil {
+		return nil, fmt.Errorf("vm: %s not found (Debian package qemu-system-arm or qemu-system-x86): %w", bin, err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = killWithParent()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("vm: %w", err)
+	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("vm: start %s: %w", bin, err)
+	}
+	vm := &VM{cmd: cmd, lines: make(chan Line, 4096), exited: make(chan struct{}), tmpDir: tmp}
+	go vm.readConsole(stdout, cfg.Console)
+	go func() {
+		vm.waitErr = cmd.Wait()
+		close(vm.exited)
+	}()
+	// The VM dies with ctx for its whole life, not just during Start.
+	vm.stopCtx = context.AfterFunc(ctx, func() { vm.Close() })
+
+	vm.qmp, err = dialQMP(ctx, sock, vm.exited)
+	if err != nil {
+		vm.Close()
+		return nil, fmt.Errorf("vm: %w (qemu said: %s)", err, strings.TrimSpace(stderr.String()))
+	}
+	return vm, nil
+}
+
+// qemuArgs is the qemu binary and command line for cfg.
+func qemuArgs(cfg Config, sock string) (string, []string, error) {
+	mem := cfg.Memory
+	if mem == 0 {
+		mem = 512
+	}
+	var bin, console string
+	var args []string
+	switch cfg.Arch {
+	case "", "arm64":
+		bin, console = "qemu-system-aarch64", "ttyAMA0"
+		args = []string{"-M", "virt", "-cpu", "cortex-a53"}
+	case "amd64":
+		bin, console = "qemu-system-x86_64", "ttyS0"
+		args = []string{"-M", "q35"}
+	default:
+		return "", nil, fmt.Errorf("vm: unknown arch %q", cfg.Arch)
+	}
+	cmdline := "console=" + console + " panic=-1 quiet usb_storage.delay_use=0"
+	if cfg.Append != "" {
+		cmdline += " " + cfg.Append
+	}
+	args = append(args, "-accel", "tcg", "-m", strconv.Itoa(mem),
+		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cmdline,
+		"-device", "qemu-xhci,id=xhci",
+		"-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-qmp", "unix:"+sock+",server=on,wait=off")
+	for i, d := range cfg.Disks {
+		drive := fmt.Sprintf("if=none,id=disk%d,format=raw,file=%s", i, d.Path)
+		if d.ReadOnly {
+			drive += ",readonly=on"
+		}
+		args = append(args, "-drive", drive, "-device", fmt.Sprintf("virtio-blk-pci,drive=disk%d", i))
+	}
+	return bin, args, nil
+}
+
+func (vm *VM) readConsole(r io.Reader, copyTo io.Writer) {
+	defer close(vm.lines)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		text := strings.TrimRight(sc.Text(), "\r")
+		if copyTo != nil {
+			fmt.Fprintln(copyTo, text)
+		}
+		vm.mu.Lock()
+		vm.tail = append(vm.tail, text)
+		if len(vm.tail) > 20 {
+			vm.tail = vm.tail[len(vm.tail)-20:]
+		}
+		vm.mu.Unlock()
+		select {
+		case vm.lines <- Line{Text: text, Time: time.Now()}:
+		default: // nobody reads: drop rather than stall the guest
+		}
+	}
+}
+
+// ErrExited says qemu has exited (the guest panicked, powered off, or
+// the VM was closed).
+var ErrExited = errors.New("vm: qemu exited")
+
+// Next returns the next console line. It fails when ctx ends or qemu
+// exits; the error then quotes the last lines seen.
+func (vm *VM) Next(ctx context.Context) (Line, error) {
+	select {
+	case l, ok := <-vm.lines:
+		if ok {
+			return l, nil
+		}
+		<-vm.exited
+		return Line{}, fmt.Errorf("%w (%v); last console lines:\n%s", ErrExited, vm.waitErr, vm.Tail())
+	case <-ctx.Done():
+		return Line{}, fmt.Errorf("vm: waiting for a console line: %w; last console lines:\n%s", ctx.Err(), vm.Tail())
+	}
+}
+
+// WaitFor returns the first console line that contains s, skipping others.
+func (vm *VM) WaitFor(ctx context.Context, s string) (Line, error) {
+	for {
+		l, err := vm.Next(ctx)
+		if err != nil {
+			return Line{}, fmt.Errorf("waiting for %q: %w", s, err)
+		}
+		if strings.Contains(l.Text, s) {
+			return l, nil
+		}
+	}
+}
+
+// Tail is the last console lines received.
+func (vm *VM) Tail() string {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return strings.Join(vm.tail, "\n")
+}
+
+// Close kills qemu and waits for it to exit. It is safe to call more
+// than once and from several goroutines.
+func (vm *VM) Close() error {
+	vm.closeOnce.Do(func() {
+		if vm.stopCtx != nil {
+			vm.stopCtx()
+		}
+		if vm.qmp != nil {
+			vm.qmp.Close()
+		}
+		_ = vm.cmd.Process.Kill()
+		<-vm.exited
+		if vm.tmpDir != "" {
+			os.RemoveAll(vm.tmpDir)
+		}
+	})
+	return nil
+}
+
+// lockedBuffer collects qemu's stderr, written by exec's copying
+// goroutine and read for error messages.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
