@@ -156,6 +156,12 @@ func readSignature(file string) (*signature, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSignature(data, file)
+}
+
+// parseSignature checks the form of a signature file's bytes; file names
+// it in errors.
+func parseSignature(data []byte, file string) (*signature, error) {
 	bad := func(why string) error { return &BadSignatureError{File: file, Reason: why} }
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -195,13 +201,34 @@ func (l *Library) CheckSignature(trusted ...ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
+	return checkSignature(l.raw, s, file, trusted)
+}
+
+// VerifyManifest checks a manifest's exact bytes against the bytes of its
+// signature file, as found on a drive: nil if the signature is valid and by
+// one of the trusted keys, or, with no trusted keys given, valid under the
+// key it names itself (a drive that carries a validly signed library,
+// whoever signed it).
+func VerifyManifest(manifest, sig []byte, trusted ...ed25519.PublicKey) error {
+	s, err := parseSignature(sig, SignatureFile)
+	if err != nil {
+		return err
+	}
+	if len(trusted) == 0 {
+		trusted = []ed25519.PublicKey{s.Key}
+	}
+	return checkSignature(manifest, s, SignatureFile, trusted)
+}
+
+// checkSignature checks a parsed signature of raw against trusted keys.
+func checkSignature(raw []byte, s *signature, file string, trusted []ed25519.PublicKey) error {
 	for _, k := range trusted {
-		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, l.raw, s.Signature) {
+		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, raw, s.Signature) {
 			return nil
 		}
 	}
 	signer := Fingerprint(s.Key)
-	if !ed25519.Verify(s.Key, l.raw, s.Signature) {
+	if !ed25519.Verify(s.Key, raw, s.Signature) {
 		return &BadSignatureError{File: file, Key: signer,
 			Reason: "does not match " + ManifestFile + ": the manifest changed after signing, or the signature is damaged"}
 	}

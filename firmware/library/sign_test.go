@@ -1,6 +1,7 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -188,5 +189,43 @@ func TestFingerprint(t *testing.T) {
 	// SHA-256 of 32 zero bytes starts 66687aadf862bd77.
 	if got := Fingerprint(pub); got != "66687aadf862bd77" {
 		t.Errorf("Fingerprint(zero key) = %s; want 66687aadf862bd77", got)
+	}
+}
+
+func TestVerifyManifest(t *testing.T) {
+	l := buildLib(t, map[string]string{"a.txt": "a"})
+	priv, pub := newKey(t)
+	_, other := newKey(t)
+	if err := Sign(t.Context(), l.Dir, priv); err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(l.Dir, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := os.ReadFile(filepath.Join(l.Dir, SignatureFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Replace(manifest, []byte(`"a.txt"`), []byte(`"b.txt"`), 1)
+	var unknown *UnknownKeyError
+	var bad *BadSignatureError
+	for _, tc := range []struct {
+		name     string
+		manifest []byte
+		sig      []byte
+		trusted  []ed25519.PublicKey
+		ok       func(error) bool
+	}{
+		{"valid, any signer", manifest, sig, nil, func(err error) bool { return err == nil }},
+		{"valid, trusted signer", manifest, sig, []ed25519.PublicKey{pub}, func(err error) bool { return err == nil }},
+		{"valid, other signer", manifest, sig, []ed25519.PublicKey{other}, func(err error) bool { return errors.As(err, &unknown) }},
+		{"tampered manifest", tampered, sig, nil, func(err error) bool { return errors.As(err, &bad) }},
+		{"garbage signature", manifest, []byte("{}"), nil, func(err error) bool { return errors.As(err, &bad) }},
+		{"not JSON", manifest, []byte("\x00\x01"), nil, func(err error) bool { return errors.As(err, &bad) }},
+	} {
+		if err := VerifyManifest(tc.manifest, tc.sig, tc.trusted...); !tc.ok(err) {
+			t.Errorf("VerifyManifest(%s) = %v", tc.name, err)
+		}
 	}
 }

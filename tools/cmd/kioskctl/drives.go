@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"flashkiosk/firmware/drive"
+	"flashkiosk/firmware/library"
 )
 
 // drivesCommand lists block devices with the kiosk's verdict on each, or
@@ -20,10 +22,21 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 	asJSON := in.flags.Bool("json", false, "print one JSON object per line and device")
 	ports := in.flags.String("ports", "", "the board's port map, as PATH=NAME,… (e.g. 1-1.1=A,2-1=A)")
 	root := in.flags.String("root", "/", "read sysfs, procfs and /dev below this folder (a copied tree)")
+	pub := in.flags.String("pub", "", "a drive is a master drive if it holds a library signed by this key (default: signed validly by any key)")
 	if _, err := in.parse(args, 0); err != nil {
 		return err
 	}
-	h := &drive.Host{Root: *root, Ports: map[string]string{}}
+	var trusted []ed25519.PublicKey
+	if *pub != "" {
+		key, err := library.ReadPublicKey(*pub)
+		if err != nil {
+			return err
+		}
+		trusted = append(trusted, key)
+	}
+	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: drive.VerifierFunc(func(manifest, sig []byte) error {
+		return library.VerifyManifest(manifest, sig, trusted...)
+	})}
 	for _, kv := range strings.Split(*ports, ",") {
 		if kv == "" {
 			continue
@@ -180,3 +193,7 @@ func (p *drivePrinter) watch(ctx context.Context) error {
 		}
 	}
 }
+
+// verifyAnySigner is the master-drive test of a PC, which trusts no key in
+// particular: a library whose signature is valid under the key it names.
+func verifyAnySigner(manifest, sig []byte) error { return library.VerifyManifest(manifest, sig) }

@@ -85,7 +85,7 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 	}
 	opts.Library = lib
-	if err := checkTarget(target, *anyDisk); err != nil {
+	if err := checkTarget(ctx, target, *anyDisk); err != nil {
 		return err
 	}
 	dev, err := flash.Open(target, false)
@@ -185,7 +185,7 @@ func probeCommand(ctx context.Context, in *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkTarget(pos[0], *anyDisk); err != nil {
+	if err := checkTarget(ctx, pos[0], *anyDisk); err != nil {
 		return err
 	}
 	dev, err := flash.Open(pos[0], false)

@@ -105,6 +105,6 @@ func TestWriteRefusesHostDisks(t *testing.T) {
 	}
 	defer exec.Command("umount", mnt).Run()
 	runSteps(t, dir, []step{
-		{"write --allow-any-disk --library DIR/lib " + loop, 1, nil, "kioskctl: " + loop + " holds a mounted file system (" + mnt + "): refused"},
+		{"write --allow-any-disk --library DIR/lib " + loop, 1, nil, "kioskctl: " + loop + " is in use (a file system on it is mounted, or it is swap or part of another device): refused"},
 	})
 }
