@@ -170,7 +170,7 @@ func run(dir, name string, args ...string) (measured, error) {
 	}
 	m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS = ru.Maxrss << 10
+		m.maxRSS = int64(ru.Maxrss) << 10
 	}
 	return m, nil
 }
