@@ -90,9 +90,9 @@ type Result struct {
 }
 
 const (
-	chunkSize = 4 << 20 // bytes per write and read
+	chunkSize = 8 << 20 // bytes per write and read
 	hashUnit  = 1 << 20 // bytes per recorded hash: the precision of a mismatch offset
-	buffers   = 4       // chunks in flight
+	buffers   = 3       // chunks in flight
 )
 
 // Write runs one job on dev: probe, plan, one sequential pass of volume and
