@@ -6,6 +6,7 @@
 package lcd
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -19,7 +20,8 @@ import (
 const MinInterval = 200 * time.Millisecond
 
 // Device is the part of the HD44780 driver (*hd44780.Lcd from
-// github.com/d2r2/go-hd44780) that LCD uses.
+// github.com/d2r2/go-hd44780) that LCD uses. Its ShowMessage is left out on
+// purpose: it panics on empty text and maps runes to bytes by truncation.
 type Device interface {
 	// Command sends one instruction byte.
 	Command(cmd byte) error
@@ -88,10 +90,14 @@ func (l *LCD) Show(lines []string) error {
 		return fmt.Errorf("lcd: show: display closed")
 	}
 	l.want = layout(lines, l.cols, l.rows)
-	if err := l.err; err != nil {
-		l.err = nil
-		return err
-	}
+	prev := l.err
+	l.err = nil
+	return errors.Join(prev, l.schedule())
+}
+
+// schedule refreshes the display now or arms a deferred refresh, whichever
+// the refresh limit allows. l.mu must be held.
+func (l *LCD) schedule() error {
 	if l.stop != nil {
 		return nil // the armed refresh will send l.want
 	}

@@ -296,8 +296,14 @@ func TestDeferredError(t *testing.T) {
 	rec.fail = boom
 	clock.Advance(time.Second)
 	rec.fail = nil
+	rec.log.Reset()
 	if err := l.Show([]string{"THREE"}); !errors.Is(err, boom) {
 		t.Errorf("Show(THREE) after failed deferred refresh = %v; want %v", err, boom)
+	}
+	// The failed refresh sent nothing, so THREE goes out at once and whole.
+	want := "pos 0,0\nwrite \"THREE           \"\npos 1,0\nwrite \"                \"\n"
+	if got := rec.log.String(); got != want {
+		t.Errorf("calls of Show(THREE) = %q; want %q", got, want)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	logging "github.com/op/go-logging"
 )
 
+var _ Device = (*hd44780.Lcd)(nil)
+
 // Open opens the HD44780 of cols x rows (16x2 or 20x4) behind a PCF8574
 // backpack at address addr on I2C bus (/dev/i2c-<bus>), switches its
 // backlight on and returns it as an LCD on the system clock. Close releases
