@@ -325,3 +325,52 @@ func TestClose(t *testing.T) {
 		t.Errorf("Show after Close = nil; want error")
 	}
 }
+
+// TestMapROMA00 checks that each documented non-ASCII character has its own
+// code outside printable ASCII (the yen sign takes the backslash's place).
+func TestMapROMA00(t *testing.T) {
+	seen := map[byte]rune{}
+	for _, r := range "¥→←°αäβεµσρ√ñöθ∞ΩüΣπ÷█" {
+		b := Map(r)
+		if b == Placeholder || (b >= 0x20 && b < 0x7e && b != 0x5c) {
+			t.Errorf("Map(%q) = %#02x; want a code of ROM A00 outside ASCII", r, b)
+		}
+		if other, dup := seen[b]; dup {
+			t.Errorf("Map(%q) = Map(%q) = %#02x; want distinct codes", r, other, b)
+		}
+		seen[b] = r
+	}
+}
+
+func TestSize(t *testing.T) {
+	for _, size := range [][2]int{{16, 2}, {20, 4}} {
+		l, _ := New(&recorder{}, size[0], size[1], nil)
+		if c, r := l.Size(); c != size[0] || r != size[1] {
+			t.Errorf("Size() = %d, %d; want %d, %d", c, r, size[0], size[1])
+		}
+	}
+}
+
+// TestDefineGlyphError checks that a glyph whose definition failed is sent
+// again, not taken as defined.
+func TestDefineGlyphError(t *testing.T) {
+	rec := &recorder{fail: errors.New("i2c: remote I/O error")}
+	l, _ := New(rec, 16, 2, newFakeClock())
+	g := bar(2)
+	if err := l.DefineGlyph(3, g); !errors.Is(err, rec.fail) {
+		t.Fatalf("DefineGlyph(3) on failing device = %v; want %v", err, rec.fail)
+	}
+	rec.fail = nil
+	rec.log.Reset()
+	if err := l.DefineGlyph(3, g); err != nil {
+		t.Fatalf("DefineGlyph(3) = %v; want nil", err)
+	}
+	want := "cmd 0x58\nwrite \"\\x18\\x18\\x18\\x18\\x18\\x18\\x18\\x18\"\n"
+	if got := rec.log.String(); got != want {
+		t.Errorf("calls of DefineGlyph(3) after failure = %q; want %q", got, want)
+	}
+	l.Close()
+	if err := l.DefineGlyph(3, g); err == nil {
+		t.Errorf("DefineGlyph after Close = nil; want error")
+	}
+}
