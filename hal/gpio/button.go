@@ -79,7 +79,12 @@ func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 			poll = pendingPoll
 		}
 		// The edge itself is not needed: the level read after it is.
-		pin.WaitForEdge(poll)
+		start := time.Now()
+		if !pin.WaitForEdge(poll) && time.Since(start) < poll/2 {
+			// The driver failed at once (it tells only its log): wait
+			// as a timeout would have rather than spin on a core.
+			time.Sleep(poll)
+		}
 		pressed := pin.Read() == gpio.High
 		if cfg.ActiveLow {
 			pressed = !pressed

@@ -201,3 +201,38 @@ func TestButtonInError(t *testing.T) {
 		t.Errorf("NewButton(pin without edges) = nil error; want error")
 	}
 }
+
+// brokenPin is an input line whose WaitForEdge fails at once, as the real
+// driver's does on a read error.
+type brokenPin struct {
+	gpiotest.Pin
+	mu    sync.Mutex
+	waits int
+}
+
+func (p *brokenPin) WaitForEdge(time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waits++
+	return false
+}
+
+// TestButtonNoSpin checks that a line whose WaitForEdge fails at once does
+// not make the button spin.
+func TestButtonNoSpin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pin := &brokenPin{Pin: gpiotest.Pin{N: "BROKEN", EdgesChan: make(chan gpio.Level)}}
+	b, err := NewButton(ctx, pin, ButtonConfig{Clock: &fakeClock{now: t0}})
+	if err != nil {
+		t.Fatalf("NewButton() = %v; want nil", err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	cancel()
+	for range b.Events() {
+	}
+	pin.mu.Lock()
+	defer pin.mu.Unlock()
+	if pin.waits > 10 {
+		t.Errorf("WaitForEdge calls in 250 ms of a failing line = %d; want at most 10", pin.waits)
+	}
+}
