@@ -22,9 +22,9 @@ func HeaderPin(line int) int {
 
 // Header pins that carry power rather than a GPIO line.
 var (
-	pins5V   = []int{2, 4}
-	pins3V3  = []int{1, 17}
-	pinsGND  = []int{6, 9, 14, 20, 25, 30, 34, 39}
+	pins5V  = []int{2, 4}
+	pins3V3 = []int{1, 17}
+	pinsGND = []int{6, 9, 14, 20, 25, 30, 34, 39}
 )
 
 // reservedLines names the special functions of lines the built-in

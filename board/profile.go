@@ -35,10 +35,10 @@ type Port struct {
 // LCD is an HD44780 character display on a PCF8574 I2C backpack.
 type LCD struct {
 	Enabled bool
-	Bus     int    // I2C bus number: /dev/i2c-N
-	Address uint16 // 7-bit I2C address; PCF8574 backpacks use 0x27 (PCF8574A: 0x3f)
-	Cols    int    // 16 or 20
-	Rows    int    // 2 or 4
+	Bus     int // I2C bus number: /dev/i2c-N
+	Address int // 7-bit I2C address; PCF8574 backpacks use 0x27 (PCF8574A: 0x3f)
+	Cols    int // 16 or 20
+	Rows    int // 2 or 4
 }
 
 // Size returns the geometry as kiosk.toml writes it, e.g. "16x2".
@@ -77,10 +77,16 @@ var (
 )
 
 // problem is a broken rule of a profile: the fields involved (kiosk.toml
-// keys, the one to blame first) and why.
+// keys, the one to blame first) and, for each, why, told from that
+// field's side, so kiosk.toml can blame whichever field it set.
 type problem struct {
-	fields []string
-	reason string
+	fields  []string
+	reasons []string
+}
+
+// newProblem is a problem of one field.
+func newProblem(field, reason string) *problem {
+	return &problem{[]string{field}, []string{reason}}
 }
 
 // Validate checks p for the conflicts that would make a kiosk misbehave:
@@ -89,7 +95,7 @@ type problem struct {
 // backpack cannot have.
 func (p Profile) Validate() error {
 	if pr := p.check(); pr != nil {
-		return fmt.Errorf("profile %s: %s: %s", p.Name, pr.fields[0], pr.reason)
+		return fmt.Errorf("profile %s: %s: %s", p.Name, pr.fields[0], pr.reasons[0])
 	}
 	return nil
 }
@@ -100,10 +106,12 @@ func (p Profile) check() *problem {
 	uses := make(map[int]use)
 	claim := func(line int, field, what string) *problem {
 		if line < 0 || line > MaxLine {
-			return &problem{[]string{field}, fmt.Sprintf("GPIO%d is not on the header (0 to %d)", line, MaxLine)}
+			return newProblem(field, fmt.Sprintf("GPIO%d is not on the header (0 to %d)", line, MaxLine))
 		}
 		if u, ok := uses[line]; ok {
-			return &problem{[]string{field, u.field}, fmt.Sprintf("GPIO%d is already %s (%s)", line, u.what, u.field)}
+			return &problem{[]string{field, u.field}, []string{
+				fmt.Sprintf("GPIO%d is also %s (%s)", line, u.what, u.field),
+				fmt.Sprintf("GPIO%d is also %s (%s)", line, what, field)}}
 		}
 		uses[line] = use{field, what}
 		return nil
@@ -111,7 +119,7 @@ func (p Profile) check() *problem {
 	if p.LCD.Enabled && !p.Simulated {
 		lines, ok := i2cLines[p.LCD.Bus]
 		if !ok {
-			return &problem{[]string{"lcd.bus"}, fmt.Sprintf("I2C bus %d has no known header pins (0 or 1)", p.LCD.Bus)}
+			return newProblem("lcd.bus", fmt.Sprintf("I2C bus %d has no known header pins (0 or 1)", p.LCD.Bus))
 		}
 		uses[lines[0]] = use{"lcd.bus", fmt.Sprintf("SDA of I2C bus %d (LCD)", p.LCD.Bus)}
 		uses[lines[1]] = use{"lcd.bus", fmt.Sprintf("SCL of I2C bus %d (LCD)", p.LCD.Bus)}
@@ -126,17 +134,17 @@ func (p Profile) check() *problem {
 		return pr
 	}
 	if len(p.Ports) == 0 {
-		return &problem{[]string{"ports"}, "no USB ports"}
+		return newProblem("ports", "no USB ports")
 	}
 	names := make(map[string]bool)
 	paths := make(map[string]string)
 	for _, port := range p.Ports {
 		key := "ports." + port.Name
 		if !portNameRE.MatchString(port.Name) {
-			return &problem{[]string{key}, fmt.Sprintf("port name %q: 1 or 2 letters or digits", port.Name)}
+			return newProblem(key, fmt.Sprintf("port name %q: 1 or 2 letters or digits", port.Name))
 		}
 		if names[port.Name] {
-			return &problem{[]string{key}, fmt.Sprintf("port %s twice", port.Name)}
+			return newProblem(key, fmt.Sprintf("port %s twice", port.Name))
 		}
 		names[port.Name] = true
 		if pr := claim(port.Green, key+".green", "port "+port.Name+"'s green LED"); pr != nil {
@@ -146,27 +154,29 @@ func (p Profile) check() *problem {
 			return pr
 		}
 		if len(port.Paths) == 0 {
-			return &problem{[]string{key + ".paths"}, "no USB port paths"}
+			return newProblem(key+".paths", "no USB port paths")
 		}
 		for _, path := range port.Paths {
 			if !portPathRE.MatchString(path) {
-				return &problem{[]string{key + ".paths"}, fmt.Sprintf("%q is not a USB port path like \"1-1.2\"", path)}
+				return newProblem(key+".paths", fmt.Sprintf("%q is not a USB port path like \"1-1.2\"", path))
 			}
 			if other, ok := paths[path]; ok {
 				if other == port.Name {
-					return &problem{[]string{key + ".paths"}, fmt.Sprintf("%s listed twice", path)}
+					return newProblem(key+".paths", fmt.Sprintf("%s listed twice", path))
 				}
-				return &problem{[]string{key + ".paths", "ports." + other + ".paths"}, fmt.Sprintf("%s is already port %s", path, other)}
+				return &problem{[]string{key + ".paths", "ports." + other + ".paths"}, []string{
+					fmt.Sprintf("%s is also in port %s (ports.%s.paths)", path, other, other),
+					fmt.Sprintf("%s is also in port %s (%s.paths)", path, port.Name, key)}}
 			}
 			paths[path] = port.Name
 		}
 	}
 	if p.LCD.Enabled {
 		if p.LCD.Address < 0x03 || p.LCD.Address > 0x77 {
-			return &problem{[]string{"lcd.address"}, fmt.Sprintf("0x%02x is outside 0x03-0x77", p.LCD.Address)}
+			return newProblem("lcd.address", fmt.Sprintf("0x%02x is outside 0x03-0x77", p.LCD.Address))
 		}
 		if g := p.LCD.Size(); g != "16x2" && g != "20x4" {
-			return &problem{[]string{"lcd.size"}, fmt.Sprintf("%s: only 16x2 and 20x4", g)}
+			return newProblem("lcd.size", fmt.Sprintf("%s: only 16x2 and 20x4", g))
 		}
 	}
 	return nil

@@ -73,12 +73,12 @@ func TestValidateConflicts(t *testing.T) {
 		change func(*Profile)
 		want   string
 	}{
-		{"two functions", func(p *Profile) { p.Info = p.GO }, "pins.info: GPIO17 is already the GO button (pins.go)"},
-		{"LED on a button", func(p *Profile) { p.Ports[2].Red = lineGO }, "ports.3.red: GPIO17 is already the GO button (pins.go)"},
-		{"I2C line", func(p *Profile) { p.Status = 3 }, "pins.status: GPIO3 is already SCL of I2C bus 1 (LCD) (lcd.bus)"},
+		{"two functions", func(p *Profile) { p.Info = p.GO }, "pins.info: GPIO17 is also the GO button (pins.go)"},
+		{"LED on a button", func(p *Profile) { p.Ports[2].Red = lineGO }, "ports.3.red: GPIO17 is also the GO button (pins.go)"},
+		{"I2C line", func(p *Profile) { p.Status = 3 }, "pins.status: GPIO3 is also SCL of I2C bus 1 (LCD) (lcd.bus)"},
 		{"I2C line free without LCD", func(p *Profile) { p.Status = 3; p.LCD.Enabled = false }, ""},
 		{"not on header", func(p *Profile) { p.GO = 28 }, "pins.go: GPIO28 is not on the header (0 to 27)"},
-		{"path twice", func(p *Profile) { p.Ports[1].Paths = append(p.Ports[1].Paths, "2-1") }, "ports.2.paths: 2-1 is already port 1"},
+		{"path twice", func(p *Profile) { p.Ports[1].Paths = append(p.Ports[1].Paths, "2-1") }, "ports.2.paths: 2-1 is also in port 1 (ports.1.paths)"},
 		{"bad path", func(p *Profile) { p.Ports[0].Paths = []string{"usb1"} }, `ports.1.paths: "usb1" is not a USB port path like "1-1.2"`},
 		{"address", func(p *Profile) { p.LCD.Address = 0x78 }, "lcd.address: 0x78 is outside 0x03-0x77"},
 		{"geometry", func(p *Profile) { p.LCD.Cols = 20 }, "lcd.size: 20x2: only 16x2 and 20x4"},
