@@ -61,6 +61,7 @@ type ConfigError struct {
 	Reason string // why, for a person
 }
 
+// Error returns "file:line: field: reason", leaving out what is unknown.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)

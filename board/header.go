@@ -1,11 +1,13 @@
 package board
 
-// headerPins maps BCM GPIO line numbers to pins of the 40-pin header,
-// which is the same on every board with one (Pi 1 B+ onwards, Zero, 5).
-var headerPins = [28]int{
-	0: 27, 1: 28, 2: 3, 3: 5, 4: 7, 5: 29, 6: 31, 7: 26, 8: 24, 9: 21,
-	10: 19, 11: 23, 12: 32, 13: 33, 14: 8, 15: 10, 16: 36, 17: 11, 18: 12, 19: 35,
-	20: 38, 21: 40, 22: 15, 23: 16, 24: 18, 25: 22, 26: 37, 27: 13,
+// headerPins returns the pins of the 40-pin header by BCM GPIO line; the
+// header is the same on every board with one (Pi 1 B+ onwards, Zero, 5).
+func headerPins() [28]int {
+	return [28]int{
+		0: 27, 1: 28, 2: 3, 3: 5, 4: 7, 5: 29, 6: 31, 7: 26, 8: 24, 9: 21,
+		10: 19, 11: 23, 12: 32, 13: 33, 14: 8, 15: 10, 16: 36, 17: 11, 18: 12, 19: 35,
+		20: 38, 21: 40, 22: 15, 23: 16, 24: 18, 25: 22, 26: 37, 27: 13,
+	}
 }
 
 // MaxLine is the highest GPIO line (BCM numbering) on the 40-pin header.
@@ -17,18 +19,25 @@ func HeaderPin(line int) int {
 	if line < 0 || line > MaxLine {
 		return 0
 	}
-	return headerPins[line]
+	return headerPins()[line]
 }
 
-// Header pins that carry power rather than a GPIO line.
-var (
-	pins5V  = []int{2, 4}
-	pins3V3 = []int{1, 17}
-	pinsGND = []int{6, 9, 14, 20, 25, 30, 34, 39}
-)
+// powerPin names what a header pin carries if it is not a GPIO line:
+// "5V", "3V3", "GND", or "".
+func powerPin(pin int) string {
+	switch pin {
+	case 2, 4:
+		return "5V"
+	case 1, 17:
+		return "3V3"
+	case 6, 9, 14, 20, 25, 30, 34, 39:
+		return "GND"
+	}
+	return ""
+}
 
-// reservedLines names the special functions of lines the built-in
-// profiles keep free, for the wiring diagram and for messages.
+// lineFunction names the special function of a line the built-in
+// profiles keep free, or "".
 func lineFunction(line int) string {
 	switch line {
 	case 0, 1:

@@ -8,15 +8,21 @@ const DefaultProfile = "pi4b"
 // to ground pins, the LCD on I2C1 (pins 3 and 5). It leaves free I2C1
 // lines for nothing else, the UART (GPIO14/15, the serial console), SPI0
 // (GPIO7-11) and the ID EEPROM lines (GPIO0/1).
+//
+// The Pi 3 B's socket placements come from no measurement: check them
+// with a stick and kioskctl drives before labelling a case.
 const (
 	lineGO     = 17 // pin 11
 	lineInfo   = 27 // pin 13
 	lineStatus = 22 // pin 15
 )
 
-// ledPairs are the green and red lines of the first to fourth port:
-// pins 29/31, 33/35, 32/36 and 38/40.
-var ledPairs = [4][2]int{{5, 6}, {13, 19}, {12, 16}, {20, 21}}
+// ledPair returns the green and red lines of port i (0 to 3): pins
+// 29/31, 33/35, 32/36 and 38/40, each pair beside a ground pin.
+func ledPair(i int) (green, red int) {
+	pairs := [4][2]int{{5, 6}, {13, 19}, {12, 16}, {20, 21}}
+	return pairs[i][0], pairs[i][1]
+}
 
 // piLCD is a 16x2 display on a PCF8574 backpack at its usual address.
 func piLCD() LCD { return LCD{Enabled: true, Bus: 1, Address: 0x27, Cols: 16, Rows: 2} }
@@ -26,7 +32,7 @@ func piLCD() LCD { return LCD{Enabled: true, Bus: 1, Address: 0x27, Cols: 16, Ro
 func piProfile(name, title string, ports ...Port) Profile {
 	p := Profile{Name: name, Title: title, GO: lineGO, Info: lineInfo, Status: lineStatus, LCD: piLCD()}
 	for i, port := range ports {
-		port.Green, port.Red = ledPairs[i][0], ledPairs[i][1]
+		port.Green, port.Red = ledPair(i)
 		p.Ports = append(p.Ports, port)
 	}
 	return p
@@ -48,12 +54,14 @@ func Profiles() []Profile {
 		// Pi 3 B+: a LAN7515 is two cascaded hubs: hub 1-1 (4 ports) and,
 		// in its port 1, hub 1-1.1 (3 ports) whose port 1 is the Ethernet.
 		// The sockets are 1-1.1.2, 1-1.1.3, 1-1.2 and 1-1.3 (certain:
-		// uhubctl and lsusb -t on a 3 B+); which is where is unverified.
+		// uhubctl and lsusb -t on a 3 B+). A usbboot maintainer notes that
+		// 1-1.3 and 1-1.1.3 sit diagonally (top right, bottom left), so the
+		// inner hub does not own one stack; exact places are unverified.
 		piProfile("pi3bplus", "Raspberry Pi 3 Model B+",
-			Port{Name: "1", Paths: []string{"1-1.1.2"}, Note: "inner hub port 2: socket pair by the Ethernet jack (placement unverified)"},
-			Port{Name: "2", Paths: []string{"1-1.1.3"}, Note: "inner hub port 3: socket pair by the Ethernet jack (placement unverified)"},
-			Port{Name: "3", Paths: []string{"1-1.2"}, Note: "outer hub port 2: outer socket pair (placement unverified)"},
-			Port{Name: "4", Paths: []string{"1-1.3"}, Note: "outer hub port 3: outer socket pair (placement unverified)"},
+			Port{Name: "1", Paths: []string{"1-1.1.2"}, Note: "inner hub port 2 (placement unverified)"},
+			Port{Name: "2", Paths: []string{"1-1.1.3"}, Note: "inner hub port 3: top right or bottom left socket"},
+			Port{Name: "3", Paths: []string{"1-1.2"}, Note: "outer hub port 2 (placement unverified)"},
+			Port{Name: "4", Paths: []string{"1-1.3"}, Note: "outer hub port 3: diagonal to port 2"},
 		),
 		// Pi 4 B: a VL805 xHCI on PCIe. Its USB 2 bus runs through the
 		// VL805's own hub (1-1, ports 1-1.1 to 1-1.4); its USB 3 bus has

@@ -45,8 +45,8 @@ func WiringSVG(p Profile) []byte {
 			wires = append(wires,
 				wire{pin: HeaderPin(lines[0]), line: lines[0], label: "LCD SDA", kind: "lcd"},
 				wire{pin: HeaderPin(lines[1]), line: lines[1], label: "LCD SCL", kind: "lcd"},
-				wire{pin: pins5V[0], line: -1, label: "LCD VCC (5V)", kind: "power"},
-				wire{pin: pinsGND[0], line: -1, label: "LCD GND", kind: "ground"})
+				wire{pin: 2, line: -1, label: "LCD VCC (5V)", kind: "power"},
+				wire{pin: 6, line: -1, label: "LCD GND", kind: "ground"})
 		}
 	}
 	byPin := make(map[int]wire)
@@ -56,16 +56,6 @@ func WiringSVG(p Profile) []byte {
 	pinLine := make(map[int]int)
 	for line := 0; line <= MaxLine; line++ {
 		pinLine[HeaderPin(line)] = line
-	}
-	power := make(map[int]string)
-	for _, n := range pins5V {
-		power[n] = "5V"
-	}
-	for _, n := range pins3V3 {
-		power[n] = "3V3"
-	}
-	for _, n := range pinsGND {
-		power[n] = "GND"
 	}
 
 	portsTop := headerTop + 20*pinPitch + 40
@@ -117,8 +107,8 @@ func WiringSVG(p Profile) []byte {
 		case used:
 			label = w.label
 			attrs = fmt.Sprintf(`font-weight="bold" fill="%s"`, colour(w.kind))
-		case power[pin] != "":
-			label = power[pin]
+		case powerPin(pin) != "":
+			label = powerPin(pin)
 			attrs = `fill="#999999" font-size="12"`
 		default:
 			label = fmt.Sprintf("GPIO%d", pinLine[pin])
