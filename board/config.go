@@ -224,19 +224,25 @@ func Parse(file string, data []byte) (*Config, error) {
 				return nil, &ConfigError{File: file, Line: pe.Position.Line, Field: pe.LastKey, Reason: pe.Message}
 			}
 			prefix := fmt.Sprintf("toml: line %d (last key %q): ", pe.Position.Line, pe.LastKey)
-			return nil, &ConfigError{File: file, Line: pe.Position.Line, Field: pe.LastKey, Reason: strings.TrimPrefix(pe.Error(), prefix)}
+			return nil, &ConfigError{File: file, Line: pe.Position.Line, Field: pe.LastKey, Reason: decodeReason(pe.LastKey, strings.TrimPrefix(pe.Error(), prefix))}
 		}
 		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			return nil, &ConfigError{File: file, Line: n, Field: m[2], Reason: m[3]}
+			return nil, &ConfigError{File: file, Line: n, Field: m[2], Reason: decodeReason(m[2], m[3])}
 		}
 		return nil, &ConfigError{File: file, Reason: err.Error()}
+	}
+	// The decoder quietly takes a list for a map of tables.
+	for _, table := range []string{"pins", "lcd", "ports"} {
+		if t := md.Type(table); t != "" && t != "Hash" {
+			return nil, fail(table, decodeReason(table, "expected table"))
+		}
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		sort.SliceStable(undecoded, func(i, j int) bool {
 			return lineOf(lines, undecoded[i].String()) < lineOf(lines, undecoded[j].String())
 		})
-		return nil, fail(undecoded[0].String(), "unknown key")
+		return nil, fail(undecoded[0].String(), unknownKey(undecoded[0]))
 	}
 
 	name := DefaultProfile
@@ -305,6 +311,33 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c.Profile = p
 	return c, nil
+}
+
+// decodeReason rewords the decoder's type errors about tables, which
+// name Go types, for a person editing kiosk.toml.
+func decodeReason(field, reason string) string {
+	switch {
+	case strings.Contains(reason, "expected table"):
+		return fmt.Sprintf("want a table: a line [%s] and its keys below it", field)
+	case strings.Contains(reason, "type mismatch"), strings.Contains(reason, "incompatible types"):
+		return "wrong kind of value here"
+	}
+	return reason
+}
+
+// unknownKey says why k is not a kiosk.toml key and which keys its table
+// has.
+func unknownKey(k toml.Key) string {
+	known := "board, start, fill, fake, min_size, max_size, label, [pins], [lcd], [ports.NAME]"
+	switch {
+	case len(k) == 2 && k[0] == "pins":
+		known = "go, info, status"
+	case len(k) == 2 && k[0] == "lcd":
+		known = "enabled, bus, address, size"
+	case len(k) == 3 && k[0] == "ports":
+		known = "green, red, paths"
+	}
+	return "unknown key (known: " + known + ")"
 }
 
 // applyPorts overrides the fields of p's ports that kiosk.toml sets, and
