@@ -3,6 +3,7 @@ package board
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,6 +112,9 @@ func (o *opt[T]) UnmarshalTOML(data any) error {
 		if !ok {
 			return fmt.Errorf("want a whole number, not %s", tomlType(data))
 		}
+		if n < math.MinInt32 || n > math.MaxInt32 {
+			return fmt.Errorf("%d is out of range", n)
+		}
 		*p = int(n)
 	case *string:
 		s, ok := data.(string)
@@ -215,6 +219,26 @@ func Parse(file string, data []byte) (*Config, error) {
 	fail := func(field, reason string) error {
 		return &ConfigError{File: file, Line: lineOf(lines, field), Field: field, Reason: reason}
 	}
+	raw, err := decode(file, src, lines, fail)
+	if err != nil {
+		return nil, err
+	}
+	c, err := policies(raw, lines, fail)
+	if err != nil {
+		return nil, err
+	}
+	if c.Profile, err = profile(raw, lines, fail); err != nil {
+		return nil, err
+	}
+	if pr := c.Profile.check(); pr != nil {
+		return nil, blame(file, lines, pr)
+	}
+	return c, nil
+}
+
+// decode reads src into a rawConfig, refusing syntax errors, values of
+// the wrong type and unknown keys.
+func decode(file, src string, lines map[string]int, fail func(field, reason string) error) (*rawConfig, error) {
 	var raw rawConfig
 	md, err := toml.Decode(src, &raw)
 	if err != nil {
@@ -244,15 +268,11 @@ func Parse(file string, data []byte) (*Config, error) {
 		})
 		return nil, fail(undecoded[0].String(), unknownKey(undecoded[0]))
 	}
+	return &raw, nil
+}
 
-	name := DefaultProfile
-	if raw.Board.set {
-		name = raw.Board.v
-	}
-	p, ok := Lookup(name)
-	if !ok {
-		return nil, fail("board", fmt.Sprintf("unknown board %q (one of %s)", name, strings.Join(Names(), ", ")))
-	}
+// policies returns the Config of raw's policy settings, without a profile.
+func policies(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (*Config, error) {
 	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: DefaultLabel}
 	if err := oneOf(&c.Start, raw.Start, "start", fail, StartButton, StartInsert); err != nil {
 		return nil, err
@@ -285,11 +305,26 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, fail(field, fmt.Sprintf("min_size %s is above max_size %s", FormatSize(c.MinSize), FormatSize(c.MaxSize)))
 	}
 	if raw.Label.set {
-		if c.Label, err = NormalizeLabel(raw.Label.v); err != nil {
+		label, err := NormalizeLabel(raw.Label.v)
+		if err != nil {
 			return nil, fail("label", err.Error())
 		}
+		c.Label = label
 	}
+	return c, nil
+}
 
+// profile returns the board raw selects with raw's overrides applied,
+// not yet checked.
+func profile(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (Profile, error) {
+	name := DefaultProfile
+	if raw.Board.set {
+		name = raw.Board.v
+	}
+	p, ok := Lookup(name)
+	if !ok {
+		return Profile{}, fail("board", fmt.Sprintf("unknown board %q (one of %s)", name, strings.Join(Names(), ", ")))
+	}
 	set(&p.GO, raw.Pins.GO)
 	set(&p.Info, raw.Pins.Info)
 	set(&p.Status, raw.Pins.Status)
@@ -299,18 +334,14 @@ func Parse(file string, data []byte) (*Config, error) {
 	if raw.LCD.Size.set {
 		var cols, rows int
 		if _, err := fmt.Sscanf(raw.LCD.Size.v, "%dx%d", &cols, &rows); err != nil || fmt.Sprintf("%dx%d", cols, rows) != raw.LCD.Size.v {
-			return nil, fail("lcd.size", fmt.Sprintf("%q: want 16x2 or 20x4", raw.LCD.Size.v))
+			return Profile{}, fail("lcd.size", fmt.Sprintf("%q: want 16x2 or 20x4", raw.LCD.Size.v))
 		}
 		p.LCD.Cols, p.LCD.Rows = cols, rows
 	}
 	if err := applyPorts(&p, raw.Ports, lines, fail); err != nil {
-		return nil, err
+		return Profile{}, err
 	}
-	if pr := p.check(); pr != nil {
-		return nil, blame(file, lines, pr)
-	}
-	c.Profile = p
-	return c, nil
+	return p, nil
 }
 
 // decodeReason rewords the decoder's type errors about tables, which

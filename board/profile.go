@@ -173,7 +173,7 @@ func (p Profile) check() *problem {
 	}
 	if p.LCD.Enabled {
 		if p.LCD.Address < 0x03 || p.LCD.Address > 0x77 {
-			return newProblem("lcd.address", fmt.Sprintf("0x%02x is outside 0x03-0x77", p.LCD.Address))
+			return newProblem("lcd.address", fmt.Sprintf("%#02x is outside 0x03-0x77", p.LCD.Address))
 		}
 		if g := p.LCD.Size(); g != "16x2" && g != "20x4" {
 			return newProblem("lcd.size", fmt.Sprintf("%s: only 16x2 and 20x4", g))
