@@ -46,10 +46,10 @@ func Profiles() []Profile {
 		// hub topology is certain (lsusb, uhubctl on a 3 B); which socket
 		// is which port is from forum reports, not checked on a board.
 		piProfile("pi3b", "Raspberry Pi 3 Model B",
-			Port{Name: "1", Paths: []string{"1-1.2"}, Note: "hub port 2: upper socket by the Ethernet jack (placement unverified)"},
-			Port{Name: "2", Paths: []string{"1-1.3"}, Note: "hub port 3: lower socket by the Ethernet jack (placement unverified)"},
-			Port{Name: "3", Paths: []string{"1-1.4"}, Note: "hub port 4: upper outer socket (placement unverified)"},
-			Port{Name: "4", Paths: []string{"1-1.5"}, Note: "hub port 5: lower outer socket (placement unverified)"},
+			Port{Name: "1", Paths: []string{"1-1.2"}, Note: "LAN9514 port 2 (placement unverified)"},
+			Port{Name: "2", Paths: []string{"1-1.3"}, Note: "LAN9514 port 3 (placement unverified)"},
+			Port{Name: "3", Paths: []string{"1-1.4"}, Note: "LAN9514 port 4 (placement unverified)"},
+			Port{Name: "4", Paths: []string{"1-1.5"}, Note: "LAN9514 port 5 (placement unverified)"},
 		),
 		// Pi 3 B+: a LAN7515 is two cascaded hubs: hub 1-1 (4 ports) and,
 		// in its port 1, hub 1-1.1 (3 ports) whose port 1 is the Ethernet.
@@ -79,8 +79,11 @@ func Profiles() []Profile {
 		),
 		// Pi 5: two xHCI controllers in the RP1, each with a USB 2 root
 		// hub of two ports and a USB 3 root hub of one port (certain:
-		// uhubctl on a Pi 5). Each drives one blue socket (USB 2 port 1
-		// with USB 3 port 1, likely) and one black socket (USB 2 port 2).
+		// lsusb -t and uhubctl on a Pi 5). Each drives one blue socket and
+		// one black one, which is why both blue sockets run 5 Gb/s at
+		// once. The blue socket is USB 2 port 1 with USB 3 port 1 (likely:
+		// a USB 3 hub's USB 2 half shows at 1-1 in a uhubctl report); the
+		// black one is USB 2 port 2.
 		// The bus numbers 1/2 and 3/4 follow probe order (xhci-hcd.0 first,
 		// as seen); which controller feeds the upper sockets is unverified.
 		piProfile("pi5", "Raspberry Pi 5",

@@ -12,7 +12,7 @@ const (
 	svgWidth  = 960
 	pinPitch  = 26
 	pinRadius = 8
-	headerTop = 96
+	headerTop = 116
 	oddX      = 468 // x of the odd pins (1, 3, ... 39)
 	evenX     = 494 // x of the even pins (2, 4, ... 40)
 )
@@ -59,7 +59,7 @@ func WiringSVG(p Profile) []byte {
 	}
 
 	portsTop := headerTop + 20*pinPitch + 40
-	height := portsTop + 40 + len(p.Ports)*22 + 90
+	height := portsTop + 40 + len(p.Ports)*22 + 70
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Verdana, sans-serif" font-size="14">`+"\n", svgWidth, height, svgWidth, height)
