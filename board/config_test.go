@@ -68,6 +68,8 @@ func TestParseErrors(t *testing.T) {
 			"kiosk.toml:2: pins.go: GPIO27 is also the INFO button (pins.info)", "CFG L2 pins.go"},
 		{"LED on I2C", "[ports.3]\n\nred = 2\n",
 			"kiosk.toml:3: ports.3.red: GPIO2 is also SDA of I2C bus 1 (LCD) (lcd.bus)", "CFG L3 ports.3.r"},
+		{"UART", "[pins]\nstatus = 14\n",
+			"kiosk.toml:2: pins.status: GPIO14 is TX of the serial console (UART), kioskd's log", "CFG L2 pins.stat"},
 		{"I2C freed", "[ports.3]\nred = 2\n[lcd]\nenabled = false\n", "", ""},
 		{"moved away", "[ports.4]\ngreen = 6\n[ports.1]\nred = 26\n", "", ""},
 		{"later edit blamed", "[ports.1]\nred = 26\n[ports.4]\ngreen = 26\n",

@@ -109,12 +109,20 @@ func (p Profile) check() *problem {
 			return newProblem(field, fmt.Sprintf("GPIO%d is not on the header (0 to %d)", line, MaxLine))
 		}
 		if u, ok := uses[line]; ok {
+			if u.field == "" {
+				return newProblem(field, fmt.Sprintf("GPIO%d is %s", line, u.what))
+			}
 			return &problem{[]string{field, u.field}, []string{
 				fmt.Sprintf("GPIO%d is also %s (%s)", line, u.what, u.field),
 				fmt.Sprintf("GPIO%d is also %s (%s)", line, what, field)}}
 		}
 		uses[line] = use{field, what}
 		return nil
+	}
+	if !p.Simulated {
+		// kioskd logs to the serial console; an LED there would cut it.
+		uses[14] = use{"", "TX of the serial console (UART), kioskd's log"}
+		uses[15] = use{"", "RX of the serial console (UART), kioskd's log"}
 	}
 	if p.LCD.Enabled && !p.Simulated {
 		lines, ok := i2cLines[p.LCD.Bus]
