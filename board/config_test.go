@@ -261,3 +261,24 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestParseWindowsFile checks a kiosk.toml saved by Notepad: CRLF line
+// ends, maybe a UTF-8 byte order mark.
+func TestParseWindowsFile(t *testing.T) {
+	crlf := strings.ReplaceAll(string(DefaultTOML()), "\n", "\r\n")
+	for _, src := range []string{crlf, "\ufeff" + crlf} {
+		c, err := Parse("kiosk.toml", []byte(src))
+		if err != nil || !reflect.DeepEqual(c, Default()) {
+			t.Errorf("Parse(default kiosk.toml, CRLF, BOM %v) = %+v, %v; want Default()", strings.HasPrefix(src, "\ufeff"), c, err)
+		}
+	}
+	_, err := Parse("kiosk.toml", []byte("\ufeffboard = \"pi4b\"\r\n\r\n[pins]\r\ngo = 6\r\n"))
+	if err == nil || err.Error() != "kiosk.toml:4: pins.go: GPIO6 is also port 1's red LED (ports.1.red)" {
+		t.Errorf("Parse(CRLF file with a conflict) = %v; want the conflict on line 4", err)
+	}
+	_, err = Parse("kiosk.toml", []byte("\ufeffboard = \"pi2\"\r\n"))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Line != 1 || ce.Field != "board" {
+		t.Errorf("Parse(BOM, bad board on line 1) = %v; want board on line 1", err)
+	}
+}

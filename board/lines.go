@@ -18,6 +18,7 @@ var (
 // a multi-line string would fool it, and gets no line).
 func keyLines(src string) map[string]int {
 	lines := make(map[string]int)
+	src = strings.TrimPrefix(src, "\ufeff") // Notepad's byte order mark
 	var table []string
 	inString := false
 	for i, line := range strings.Split(src, "\n") {
