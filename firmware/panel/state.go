@@ -1,0 +1,148 @@
+package panel
+
+import (
+	"time"
+
+	"flashkiosk/firmware/drive"
+	"flashkiosk/firmware/flash"
+)
+
+// Status is where a port's drive is in its life.
+type Status int
+
+// The statuses of a slot.
+const (
+	Empty      Status = iota // no drive
+	Ineligible               // a drive the policy refuses; Slot.Reason says why
+	Ready                    // eligible, waiting for GO
+	Probing                  // measuring the real capacity
+	Writing                  // writing; Slot.Percent, MBps and ETA
+	Verifying                // reading back; Slot.Percent
+	Done                     // finished: take it; Slot.Elapsed
+	Failed                   // ended badly; Slot.Outcome (and Offset)
+	Removed                  // pulled out before it was done
+)
+
+// Slot is one USB port as the volunteer should see it.
+type Slot struct {
+	// Port is the port's name on the case, "1" to "4" (more with hubs).
+	Port string
+	// Status is where the drive is.
+	Status Status
+	// Reason says why an Ineligible drive is refused.
+	Reason drive.Reason
+	// Outcome says how a Failed job ended.
+	Outcome flash.Outcome
+	// Percent is the progress of Writing and Verifying, 0 to 100.
+	Percent int
+	// MBps is the speed of Writing or Verifying, in megabytes a second.
+	MBps float64
+	// ETA is the time left while Writing; 0 when unknown.
+	ETA time.Duration
+	// Elapsed is how long a Done drive took.
+	Elapsed time.Duration
+	// Offset is the byte where an I/O error or verify mismatch happened.
+	Offset uint64
+	// Drive describes the drive in the port, for the detail screen.
+	Drive DriveInfo
+}
+
+// DriveInfo is what the detail screen tells about a drive.
+type DriveInfo struct {
+	// Vendor and Model as the drive reports them.
+	Vendor, Model string
+	// Size is the reported capacity in bytes.
+	Size uint64
+	// RealSize is the measured capacity of a fake drive, 0 when genuine or
+	// not yet known.
+	RealSize uint64
+	// Tiers summarises the library that fits, such as "T1+T2 12/40".
+	Tiers string
+}
+
+// Screen is the screen INFO selects.
+type Screen int
+
+// The screens, in the order INFO cycles through them.
+const (
+	Overview Screen = iota // every port at once
+	Detail                 // one port: State.Port
+	Totals                 // counters since the journal began
+	LibraryInfo            // the content library
+)
+
+// Condition is whether the kiosk can work at all.
+type Condition int
+
+// The conditions. Everything but Healthy stops all writing.
+const (
+	Healthy      Condition = iota
+	BadConfig              // kiosk.toml is wrong; State.Message says how
+	NoLibrary              // no content library found
+	BadSignature           // the library's signature does not verify
+)
+
+// Power is where the kiosk is in shutting down.
+type Power int
+
+// The power states.
+const (
+	Running      Power = iota
+	ShuttingDown       // flushing and closing the journal
+	SafeToUnplug       // done: the power may be cut
+)
+
+// Signature is the state of the library's signature.
+type Signature int
+
+// The signature states.
+const (
+	SigUnchecked Signature = iota
+	SigValid
+	SigInvalid
+)
+
+// Count holds the counters shown on the totals screen.
+type Count struct {
+	// Done, Failed, Fake and Rejected count drives by how they ended.
+	Done, Failed, Fake, Rejected int
+	// Written is the number of bytes written to drives.
+	Written uint64
+}
+
+// Library describes the content library.
+type Library struct {
+	// Name is the library's name from its manifest.
+	Name string
+	// Date is the library's declared date, as "2026-05-01".
+	Date string
+	// Size is the full library's size in bytes.
+	Size uint64
+	// Signature says whether the signature verifies.
+	Signature Signature
+}
+
+// State is everything the panel shows. The kiosk core builds it; Render
+// and LEDs only read it.
+type State struct {
+	// Slots are the ports in port order.
+	Slots []Slot
+	// Screen is the screen INFO selected.
+	Screen Screen
+	// Port indexes Slots for the Detail screen.
+	Port int
+	// Count is shown on the Totals screen.
+	Count Count
+	// Library is shown on the LibraryInfo screen.
+	Library Library
+	// Condition stops the kiosk when not Healthy.
+	Condition Condition
+	// Message is a short reason for BadConfig, such as "line 4: pin".
+	Message string
+	// Confirm asks whether to cancel the running jobs.
+	Confirm bool
+	// Power is Running until a shutdown begins.
+	Power Power
+	// StartOnInsert is set when drives start without GO.
+	StartOnInsert bool
+}
