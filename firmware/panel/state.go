@@ -65,10 +65,10 @@ type Screen int
 
 // The screens, in the order INFO cycles through them.
 const (
-	Overview Screen = iota // every port at once
-	Detail                 // one port: State.Port
-	Totals                 // counters since the journal began
-	LibraryInfo            // the content library
+	Overview    Screen = iota // every port at once
+	Detail                    // one port: State.Port
+	Totals                    // counters since the journal began
+	LibraryInfo               // the content library
 )
 
 // Condition is whether the kiosk can work at all.
