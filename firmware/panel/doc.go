@@ -19,7 +19,9 @@
 // of the table below, such as "P2 FAKE 64G=8G". Otherwise ports share rows
 // in cells of a digit, a mark and a five-letter code, such as "1✓DONE"; the
 // mark is a one-cell progress bar while a drive is worked on, ✓ when done
-// and ✗ when failed or rejected.
+// and ✗ when failed or rejected. More ports than that (hubs) make cells too
+// narrow for the codes: they are cut to their first letters, and a running
+// job shows the tens digit of its percent ("3▎4" is 40 to 49%).
 //
 // # Words
 //

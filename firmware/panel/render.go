@@ -113,7 +113,7 @@ func overview(s State, cols, rows int) []string {
 		for i := 0; i < n; i += per {
 			var b strings.Builder
 			for _, sl := range s.Slots[i:min(i+per, n)] {
-				b.WriteString(fit(portCell(sl, s.StartOnInsert), w))
+				b.WriteString(fit(portCell(sl, w, s.StartOnInsert), w))
 			}
 			lines = append(lines, b.String())
 		}

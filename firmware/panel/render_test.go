@@ -248,3 +248,17 @@ func TestRenderRandomStates(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRender checks that any state fits any display; the seeds run in
+// go test, open-ended fuzzing with go test -fuzz FuzzRender.
+func FuzzRender(f *testing.F) {
+	f.Add(uint64(1), uint64(2), uint8(16), uint8(2))
+	f.Add(uint64(3), uint64(4), uint8(20), uint8(4))
+	f.Add(uint64(5), uint64(6), uint8(1), uint8(1))
+	f.Add(uint64(7), uint64(8), uint8(40), uint8(4))
+	f.Fuzz(func(t *testing.T, a, b uint64, cols, rows uint8) {
+		s := randomState(rand.New(rand.NewPCG(a, b)))
+		c, r := int(cols%64)+1, int(rows%8)+1
+		checkFits(t, "Render(fuzzed state)", Render(s, c, r), c, r)
+	})
+}

@@ -114,8 +114,18 @@ func portLine(sl Slot, w int, insert bool) string {
 	return p + "?"
 }
 
-// portCell is a slot's cell in a shared row: digit, mark, code.
-func portCell(sl Slot, insert bool) string {
+// portCell is a slot's cell in a shared row w columns wide: digit, mark,
+// code, and a space to part it from the next cell. Cells too narrow for
+// the code cut it, and a running job then shows the tens of its percent.
+func portCell(sl Slot, w int, insert bool) string {
+	c := cell(sl, w, insert)
+	if runes(c) >= w {
+		return fit(c, max(w-1, 1)) + " "
+	}
+	return c
+}
+
+func cell(sl Slot, w int, insert bool) string {
 	cross := string(hal.GlyphRune(glyphCross))
 	switch sl.Status {
 	case Empty:
@@ -133,6 +143,9 @@ func portCell(sl Slot, insert bool) string {
 		l := "W"
 		if sl.Status == Verifying {
 			l = "V"
+		}
+		if w < runes(sl.Port)+7 {
+			return fmt.Sprintf("%s%s%d", sl.Port, bar(sl.Percent, 1), clamp(sl.Percent, 0, 99)/10)
 		}
 		return fmt.Sprintf("%s%s%s%3d%%", sl.Port, bar(sl.Percent, 1), l, clamp(sl.Percent, 0, 100))
 	case Done:
