@@ -32,7 +32,7 @@
 //	probing capacity       P1 CHECK SIZE            1 CHECK
 //	writing                P1 W[bar] 45% 3m         1[bar]W 45%
 //	                       (20 cols: P1 WRITE [bar] 45% 3m)
-//	verifying              P1 V[bar] 45%            1[bar]V 45%
+//	verifying              P1 V[bar] 73%            1[bar]V 73%
 //	                       (20 cols: P1 VERIFY [bar] 45%)
 //	done                   P1 DONE 7m12s            1✓DONE
 //	removed early          P1 REMOVED               1✗REMVD

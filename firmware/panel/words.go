@@ -2,6 +2,7 @@ package panel
 
 import (
 	"fmt"
+	"strings"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
@@ -29,7 +30,7 @@ var outcomeWords = map[flash.Outcome]word{
 	flash.Cancelled:      {"CANCELLED", "CANCL", "Stopped by GO"},
 	flash.ReadOnly:       {"WRITE-PROT", "WPROT", "Lock switch on?"},
 	flash.Fake:           {"FAKE", "FAKE", "Fake capacity"},
-	flash.TooSmall:       {"TOO SMALL", "SMALL", "Library won't fit"},
+	flash.TooSmall:       {"TOO SMALL", "SMALL", "Can't fit files"},
 	flash.IOFailed:       {"IO ERR", "IOERR", "Drive broken"},
 	flash.VerifyMismatch: {"VERIFY ERR", "VERIF", "Reads back wrong"},
 	flash.ContentCorrupt: {"LIBRARY ERR", "LIBER", "Library damaged"},
@@ -83,18 +84,18 @@ func portLine(sl Slot, w int, insert bool) string {
 	case Probing:
 		return p + "CHECK SIZE"
 	case Writing, Verifying:
+		// The time left keeps its room while unknown so that the bar
+		// does not change length when it appears.
 		label, left := "W", ""
 		if sl.Status == Writing {
-			if e := eta(sl.ETA); e != "" {
-				left = " " + e
-			}
+			left = fmt.Sprintf(" %-3s", eta(sl.ETA))
 		} else {
 			label = "V"
 		}
 		if w >= 20 {
 			label = map[Status]string{Writing: "WRITE ", Verifying: "VERIFY "}[sl.Status]
 		}
-		pct := fmt.Sprintf(" %3d%%", clamp(sl.Percent, 0, 100))
+		pct := fmt.Sprintf("%3d%%", clamp(sl.Percent, 0, 100))
 		head := p + label
 		n := clamp(w-runes(head)-runes(pct)-runes(left), 1, 8)
 		return head + bar(sl.Percent, n) + pct + left
@@ -177,7 +178,10 @@ func hint(sl Slot, insert bool) string {
 		if e := eta(sl.ETA); e != "" {
 			s += " " + e + " left"
 		}
-		return s
+		if s == "" {
+			return "Writing..."
+		}
+		return strings.TrimSpace(s)
 	case Verifying:
 		return "Verify " + speed(sl.MBps)
 	case Done:
