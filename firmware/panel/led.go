@@ -4,8 +4,8 @@ import "time"
 
 // LEDs returns the level of each port's green and red LED (in slot order)
 // and of the status LED at time t, measured from any fixed epoch the caller
-// keeps; blinking patterns are a function of t so that the caller only has
-// to sample often enough (every 50 ms catches every edge).
+// keeps. Blinking is a function of t, so the caller only has to sample
+// often enough: every edge falls on a multiple of 25 ms.
 func LEDs(s State, t time.Duration) (green, red []bool, status bool) {
 	green = make([]bool, len(s.Slots))
 	red = make([]bool, len(s.Slots))

@@ -129,7 +129,8 @@ type State struct {
 	Slots []Slot
 	// Screen is the screen INFO selected.
 	Screen Screen
-	// Port indexes Slots for the Detail screen.
+	// Port indexes Slots for the Detail screen; out of range, Render shows
+	// the overview instead.
 	Port int
 	// Count is shown on the Totals screen.
 	Count Count
