@@ -14,17 +14,18 @@
 // The kiosk writes one line per call, coalescing nothing (the kiosk limits
 // its own refresh rate):
 //
-//	@panel {"lcd":["COPYING  1 of 3 ","\ue000\ue000\ue001 42%        "],"glyphs":{"0":["#####","#####","#####","#####","#####","#####","#####","#####"]}}
+//	@panel {"lcd":["COPYING  1 of 3 ","\ue000\ue000\ue001 42%         "],"glyphs":{"0":["#####","#####","#####","#####","#####","#####","#####","#####"],"1":["###..","###..","###..","###..","###..","###..","###..","###.."]}}
 //	@panel {"led":"1.green","on":true}
 //
 // An "lcd" line is sent by every Display.Show and Display.DefineGlyph and
 // carries the whole display: exactly rows strings of exactly cols runes,
 // with characters the HD44780's ROM A00 cannot show already replaced by
-// '?', and custom glyph n written as the rune U+E000+n. "glyphs" holds
+// '?', and custom glyph n written as the rune U+E000+n (sent as raw
+// UTF-8; the example spells it as the equivalent JSON escape). "glyphs" holds
 // every glyph defined so far, keyed by slot "0" to "7", as eight rows top
 // first, each five characters of '#' (lit) and '.' (dark), leftmost column
-// first. A renderer that joins mid-stream is complete after the next "lcd"
-// line.
+// first. A renderer that joins mid-stream has the whole display after the
+// next "lcd" line, but knows an LED only from its next "led" line.
 //
 // An "led" line is sent by every LED.Set. LED names are "status" and, for
 // each USB port n from 1, "n.green" and "n.red".

@@ -56,15 +56,19 @@ type Panel struct {
 
 	done chan struct{} // closed when read returns
 
-	wmu  sync.Mutex // serializes lines to w
-	w    io.Writer
 	cols int
 	rows int
+	leds map[string]bool // the LED names the panel has
+
+	// wmu serializes lines to w. A display change holds it from changing
+	// the state until its line is written, so the last line sent is always
+	// the display's state; it is taken before mu, never after.
+	wmu sync.Mutex
+	w   io.Writer
 
 	mu      sync.Mutex // guards the fields below
 	lines   []string
 	glyphs  map[string][]string
-	leds    map[string]bool // known LED names
 	buttons map[string]*button
 	absent  []*button // handed out for names the panel does not have
 	stopped bool
@@ -123,9 +127,14 @@ func (p *Panel) Done() <-chan struct{} { return p.done }
 
 // send writes m as one line.
 func (p *Panel) send(m Message) error {
-	line := Encode(m)
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
+	return p.sendLocked(m)
+}
+
+// sendLocked writes m as one line; p.wmu must be held.
+func (p *Panel) sendLocked(m Message) error {
+	line := Encode(m)
 	if _, err := p.w.Write(line); err != nil {
 		return fmt.Errorf("sim: write panel line: %w", err)
 	}
@@ -163,6 +172,8 @@ func (d display) Size() (cols, rows int) { return d.p.cols, d.p.rows }
 
 func (d display) Show(lines []string) error {
 	p := d.p
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
 	p.mu.Lock()
 	for i := range p.lines {
 		var s string
@@ -173,7 +184,7 @@ func (d display) Show(lines []string) error {
 	}
 	m := p.frame()
 	p.mu.Unlock()
-	return p.send(m)
+	return p.sendLocked(m)
 }
 
 func (d display) DefineGlyph(slot int, g hal.Glyph) error {
@@ -181,11 +192,13 @@ func (d display) DefineGlyph(slot int, g hal.Glyph) error {
 		return fmt.Errorf("sim: glyph slot %d out of range 0 to %d", slot, hal.GlyphCount-1)
 	}
 	p := d.p
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
 	p.mu.Lock()
 	p.glyphs[glyphKey(slot)] = GlyphRows(g)
 	m := p.frame()
 	p.mu.Unlock()
-	return p.send(m)
+	return p.sendLocked(m)
 }
 
 // frame returns the display as a message; p.mu must be held.
