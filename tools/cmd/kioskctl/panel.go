@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func panelCommand(ctx context.Context, in *invocation, args []string) error {
 		color = true
 	}
 	if *connect == "-" {
-		return showPanel(ctx, os.Stdin, nil, nil, in.stdout, in.stderr, color)
+		return showPanel(ctx, os.Stdin, nil, nil, "", in.stdout, in.stderr, color)
 	}
 	network, addr, ok := strings.Cut(*connect, ":")
 	if !ok || addr == "" || network != "unix" && network != "tcp" {
@@ -47,15 +48,41 @@ func panelCommand(ctx context.Context, in *invocation, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	return showPanel(ctx, conn, conn, os.Stdin, in.stdout, in.stderr, color)
+	help := "keys, then Enter: g GO  G GO (long)  i INFO  q quit"
+	if isTerminal(os.Stdin) {
+		if restore, ok := rawKeys(os.Stdin); ok {
+			defer restore()
+			help = "keys: g GO  G GO (long)  i INFO  q quit"
+		}
+	}
+	return showPanel(ctx, conn, conn, os.Stdin, help, in.stdout, in.stderr, color)
+}
+
+// rawKeys makes the terminal f pass on each key at once, unechoed, and
+// returns how to undo that; ok is false if it could not. It runs stty(1)
+// because golang.org/x/term is not among the module's dependencies.
+func rawKeys(f *os.File) (restore func(), ok bool) {
+	stty := func(args ...string) ([]byte, error) {
+		cmd := exec.Command("stty", args...)
+		cmd.Stdin = f
+		return cmd.Output()
+	}
+	saved, err := stty("-g")
+	if err != nil {
+		return nil, false
+	}
+	if _, err := stty("-icanon", "-echo", "min", "1"); err != nil {
+		return nil, false
+	}
+	return func() { stty(strings.TrimSpace(string(saved))) }, true
 }
 
 // showPanel draws a frame on out for each panel line read from src until
 // src ends, ctx is done or the key q is read. When keys is not nil, its
-// keys (line-buffered: type them, then Enter) send button presses to dst:
-// g presses GO, G holds GO for a long press, i presses INFO. Malformed
-// panel lines are reported on warn.
-func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader, out, warn io.Writer, color bool) error {
+// keys send button presses to dst: g presses GO, G holds GO for a long
+// press, i presses INFO; help, if any, is shown under each frame.
+// Malformed panel lines are reported on warn.
+func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader, help string, out, warn io.Writer, color bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lines := make(chan []byte)
@@ -73,9 +100,7 @@ func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader
 		readErr <- sc.Err()
 	}()
 	quit := make(chan struct{})
-	help := ""
 	if keys != nil {
-		help = "keys, then Enter: g GO  G GO (long)  i INFO  q quit"
 		go readKeys(ctx, keys, dst, quit, warn)
 	}
 	v := newPanelView()
