@@ -77,7 +77,7 @@ type Panel struct {
 // New returns a panel with a cols x rows display, a status LED and a green
 // and a red LED for each of ports USB ports. It writes panel lines to w and
 // reads button lines from r until r ends or ctx is done; when ctx is done
-// the buttons' event channels are closed.
+// the buttons' event channels are closed. It never closes r or w.
 func New(ctx context.Context, r io.Reader, w io.Writer, cols, rows, ports int, opts ...Option) *Panel {
 	p := &Panel{
 		clock:   realClock{},
@@ -122,7 +122,8 @@ func New(ctx context.Context, r io.Reader, w io.Writer, cols, rows, ports int, o
 }
 
 // Done is closed when the panel has stopped reading button lines: its
-// input ended, failed, or the context passed to New is done.
+// input ended or failed, or the context passed to New was done when a read
+// returned (a read already waiting for input is not interrupted).
 func (p *Panel) Done() <-chan struct{} { return p.done }
 
 // send writes m as one line.
