@@ -24,8 +24,7 @@
 // UTF-8; the example spells it as the equivalent JSON escape). "glyphs" holds
 // every glyph defined so far, keyed by slot "0" to "7", as eight rows top
 // first, each five characters of '#' (lit) and '.' (dark), leftmost column
-// first. A renderer that joins mid-stream has the whole display after the
-// next "lcd" line, but knows an LED only from its next "led" line.
+// first.
 //
 // An "led" line is sent by every LED.Set. LED names are "status" and, for
 // each USB port n from 1, "n.green" and "n.red".
@@ -35,11 +34,15 @@
 //	@panel {"button":"go","pressed":true}
 //	@panel {"button":"go","pressed":false}
 //	@panel {"press":"info","ms":100}
+//	@panel {"sync":true}
 //
-// "button" is a raw change; a change to the state the button is already in
-// is ignored, so events always alternate. "press" presses the button,
-// holds it for ms milliseconds on the panel's clock and releases it; lines
-// after it are read when the hold is over. Button names are "go" and
-// "info". A malformed line is reported once through the panel's log
-// function and otherwise ignored.
+// A line sets the fields of one kind only. "button" is a raw change; a
+// change to the state the button is already in is ignored, so events
+// always alternate. "press" presses the button, holds it for ms
+// milliseconds on the panel's clock and releases it; lines after it are
+// read when the hold is over. Button names are "go" and "info". "sync"
+// makes the panel send an "lcd" line and then an "led" line for every LED
+// set so far, by name, so that a viewer that joins late sees everything.
+// A malformed line is reported once through the panel's log function and
+// otherwise ignored.
 package sim

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,7 @@ type Panel struct {
 	mu      sync.Mutex // guards the fields below
 	lines   []string
 	glyphs  map[string][]string
+	ledsOn  map[string]bool // the LEDs set so far
 	buttons map[string]*button
 	absent  []*button // handed out for names the panel does not have
 	stopped bool
@@ -87,6 +89,7 @@ func New(ctx context.Context, r io.Reader, w io.Writer, cols, rows, ports int, o
 		rows:    rows,
 		lines:   make([]string, rows),
 		glyphs:  map[string][]string{},
+		ledsOn:  map[string]bool{},
 		leds:    map[string]bool{"status": true},
 		buttons: map[string]*button{},
 		done:    make(chan struct{}),
@@ -242,7 +245,37 @@ func (l led) Set(on bool) error {
 	if !l.p.leds[l.name] {
 		return fmt.Errorf("sim: no LED %q", l.name)
 	}
-	return l.p.send(Message{LED: l.name, On: &on})
+	p := l.p
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.mu.Lock()
+	p.ledsOn[l.name] = on
+	p.mu.Unlock()
+	return p.sendLocked(Message{LED: l.name, On: &on})
+}
+
+// sync sends the display and every LED set so far, LEDs by name.
+func (p *Panel) sync() error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.mu.Lock()
+	ms := []Message{p.frame()}
+	names := make([]string, 0, len(p.ledsOn))
+	for name := range p.ledsOn {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		on := p.ledsOn[name]
+		ms = append(ms, Message{LED: name, On: &on})
+	}
+	p.mu.Unlock()
+	for _, m := range ms {
+		if err := p.sendLocked(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // button is one of the panel's hal.Buttons; pressed is guarded by the
@@ -306,12 +339,15 @@ func (p *Panel) read(ctx context.Context, r io.Reader) {
 
 // act carries out one incoming message.
 func (p *Panel) act(ctx context.Context, m Message) error {
-	switch {
-	case m.Button != "" && m.Pressed != nil && m.Press == "" && m.LCD == nil && m.LED == "":
+	switch m.Kind() {
+	case "button":
+		if m.Button == "" || m.Pressed == nil {
+			return errors.New(`a button line needs "button" and "pressed"`)
+		}
 		return p.set(m.Button, *m.Pressed, p.clock.Now())
-	case m.Press != "" && m.Button == "" && m.Pressed == nil && m.LCD == nil && m.LED == "":
-		if m.MS < 0 {
-			return fmt.Errorf("negative hold %d ms", m.MS)
+	case "press":
+		if m.Press == "" || m.MS < 0 {
+			return errors.New(`a press line needs "press" and "ms" of 0 or more`)
 		}
 		if err := p.set(m.Press, true, p.clock.Now()); err != nil {
 			return err
@@ -322,6 +358,8 @@ func (p *Panel) act(ctx context.Context, m Message) error {
 			return nil
 		}
 		return p.set(m.Press, false, p.clock.Now())
+	case "sync":
+		return p.sync()
 	}
-	return errors.New("not a button line: want \"button\" with \"pressed\", or \"press\" with \"ms\"")
+	return fmt.Errorf("a panel reads button, press and sync lines, not %s lines", m.Kind())
 }

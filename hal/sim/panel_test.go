@@ -182,6 +182,10 @@ func TestDecode(t *testing.T) {
 		{`@panel {"ms":"long"}`, Message{}, false, true},
 		{`@panel {} {}`, Message{}, false, true},
 		{`@panel [1]`, Message{}, false, true},
+		{`@panel {"sync":true}`, Message{Sync: true}, true, false},
+		{`@panel {"sync":false}`, Message{}, false, false},
+		{`@panel {"button":"go","pressed":true,"press":"go"}`, Message{}, false, true},
+		{`@panel {"led":"1.red","on":true,"lcd":[]}`, Message{}, false, true},
 	}
 	for _, tt := range tests {
 		m, ok, err := Decode([]byte(tt.line))
@@ -387,5 +391,26 @@ func TestLostEvents(t *testing.T) {
 		if pressed != (i%2 == 0) {
 			t.Fatalf("event %d Pressed = %v; want alternating from a press: %v", i, pressed, got)
 		}
+	}
+}
+
+func TestSync(t *testing.T) {
+	pr, pw := io.Pipe()
+	var out syncBuffer
+	var logged []error
+	p := New(t.Context(), pr, &out, 4, 1, 2, WithLog(func(err error) { logged = append(logged, err) }))
+	p.LED("2.red").Set(true)
+	p.LED("1.green").Set(true)
+	p.LED("2.red").Set(false)
+	p.Display().Show([]string{"OK"})
+	before := out.String()
+	io.WriteString(pw, "@panel {\"sync\":true}\n")
+	pw.Close()
+	<-p.Done()
+	want := `@panel {"lcd":["OK  "]}` + "\n" +
+		`@panel {"led":"1.green","on":true}` + "\n" +
+		`@panel {"led":"2.red","on":false}` + "\n"
+	if got := strings.TrimPrefix(out.String(), before); got != want || len(logged) != 0 {
+		t.Errorf("after a sync line the panel sent %q, logged %v; want %q, nothing", got, logged, want)
 	}
 }

@@ -34,6 +34,9 @@ type Message struct {
 	Press string `json:"press,omitempty"`
 	// MS is how long a Press holds the button.
 	MS int `json:"ms,omitempty"`
+	// Sync asks the panel to send the display and every LED set so far,
+	// for a viewer that joins late.
+	Sync bool `json:"sync,omitempty"`
 }
 
 // Encode returns m as a panel line: Prefix, the JSON object and a newline.
@@ -49,8 +52,8 @@ func Encode(m Message) []byte {
 }
 
 // Decode parses one line, with or without its line ending. ok is false for
-// a line that is not a panel line or holds no object (nothing to do); err
-// is set for a panel line that does not parse.
+// a line that is not a panel line or holds an empty object (nothing to do);
+// err is set for a panel line that does not parse or mixes kinds of line.
 func Decode(line []byte) (m Message, ok bool, err error) {
 	line = bytes.TrimRight(line, "\r\n")
 	rest, found := bytes.CutPrefix(line, []byte(Prefix))
@@ -69,15 +72,44 @@ func Decode(line []byte) (m Message, ok bool, err error) {
 	if dec.More() {
 		return Message{}, false, fmt.Errorf("panel line %q: text after the object", line)
 	}
-	if m.isEmpty() {
+	switch kinds := m.kinds(); len(kinds) {
+	case 0:
 		return Message{}, false, nil
+	case 1:
+		return m, true, nil
+	default:
+		return Message{}, false, fmt.Errorf("panel line %q: mixes %s", line, strings.Join(kinds, " and "))
 	}
-	return m, true, nil
 }
 
-func (m Message) isEmpty() bool {
-	return m.LCD == nil && m.Glyphs == nil && m.LED == "" && m.On == nil &&
-		m.Button == "" && m.Pressed == nil && m.Press == "" && m.MS == 0
+// Kind names the kind of line m is: "lcd", "led", "button", "press" or
+// "sync"; it is "" for an empty message or one that mixes kinds.
+func (m Message) Kind() string {
+	if k := m.kinds(); len(k) == 1 {
+		return k[0]
+	}
+	return ""
+}
+
+// kinds lists the kinds of line whose fields m sets.
+func (m Message) kinds() []string {
+	var k []string
+	if m.LCD != nil || m.Glyphs != nil {
+		k = append(k, "lcd")
+	}
+	if m.LED != "" || m.On != nil {
+		k = append(k, "led")
+	}
+	if m.Button != "" || m.Pressed != nil {
+		k = append(k, "button")
+	}
+	if m.Press != "" || m.MS != 0 {
+		k = append(k, "press")
+	}
+	if m.Sync {
+		k = append(k, "sync")
+	}
+	return k
 }
 
 // GlyphRows encodes g as eight rows, top first, of five characters each:

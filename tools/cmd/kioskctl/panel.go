@@ -48,6 +48,10 @@ func panelCommand(ctx context.Context, in *invocation, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	// The kiosk may have set up its panel long ago.
+	if _, err := conn.Write(sim.Encode(sim.Message{Sync: true})); err != nil {
+		return fmt.Errorf("ask the kiosk for its panel: %w", err)
+	}
 	help := "keys, then Enter: g GO  G GO (long)  i INFO  q quit"
 	if isTerminal(os.Stdin) {
 		if restore, ok := rawKeys(os.Stdin); ok {

@@ -185,6 +185,7 @@ func TestPanelConnect(t *testing.T) {
 		t.Errorf("run(panel --connect unix:…) = %d, stderr %q; want 0, none", code, stderr.String())
 	}
 	want := []string{
+		`@panel {"sync":true}`,
 		`@panel {"press":"go","ms":200}`,
 		`@panel {"press":"go","ms":2100}`,
 		`@panel {"press":"info","ms":200}`,
