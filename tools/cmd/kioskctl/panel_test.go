@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +198,79 @@ func TestPanelConnect(t *testing.T) {
 	if !strings.Contains(stdout.String(), "keys, then Enter: g GO") {
 		t.Errorf("run(panel --connect unix:…) stdout = %q; want the key help", stdout.String())
 	}
+}
+
+// waitWriter collects output and closes found once it contains want.
+type waitWriter struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	want  string
+	found chan struct{}
+}
+
+func (w *waitWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.b.String(), w.want)
+	w.b.Write(p)
+	if !had && strings.Contains(w.b.String(), w.want) {
+		close(w.found)
+	}
+	return len(p), nil
+}
+
+// TestPanelWithSim joins kioskctl panel and a kiosk's sim.Panel over a
+// unix socket: the viewer joins after the kiosk set up its panel, shows
+// it, and its key g reaches the kiosk as a press and a release of GO.
+func TestPanelWithSim(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "panel.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	pressed := make(chan []bool, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			pressed <- nil
+			return
+		}
+		defer conn.Close()
+		p := sim.New(ctx, conn, conn, 16, 2, 1)
+		p.Display().Show([]string{"READY"})
+		p.LED("1.green").Set(true)
+		var got []bool
+		for e := range p.Button("go").Events() {
+			if got = append(got, e.Pressed); len(got) == 2 {
+				break
+			}
+		}
+		pressed <- got
+	}()
+	stdout := &waitWriter{want: "│READY           │\n│                │\n└────────────────┘\n1 green\n", found: make(chan struct{})}
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	withStdin(t, "g\n", func() {
+		go func() {
+			code <- run(ctx, []string{"panel", "--connect", "unix:" + sock}, stdout, &stderr)
+		}()
+		if got := <-pressed; fmt.Sprint(got) != "[true false]" {
+			t.Errorf("GO events after key g = %v; want [true false]", got)
+		}
+		select {
+		case <-stdout.found:
+		case <-ctx.Done():
+			stdout.mu.Lock()
+			t.Errorf("run(panel --connect unix:…) stdout = %q; want a frame with READY and port 1 green", stdout.b.String())
+			stdout.mu.Unlock()
+		}
+		cancel()
+		if c := <-code; c != 0 || stderr.Len() != 0 {
+			t.Errorf("run(panel --connect unix:…) = %d, stderr %q; want 0, none", c, stderr.String())
+		}
+	})
 }
