@@ -36,6 +36,7 @@ func commands() []command {
 		{name: "check", args: "--library LIBDIR [--json] TARGET", summary: "compare a written drive file by file with a library", run: checkCommand},
 		{name: "probe", args: "[--json] TARGET", summary: "find a drive's real capacity (overwrites test blocks)", run: probeCommand},
 		{name: "drives", args: "[--watch] [--json] [--ports PATH=NAME,…]", summary: "list block devices and whether the kiosk may write them", run: drivesCommand},
+		{name: "panel", args: "--connect -|unix:PATH|tcp:HOST:PORT", summary: "show a simulated kiosk panel live and press its buttons", run: panelCommand},
 		{name: "report", args: "[--svg FILE] [--since-boot N] JOURNAL", summary: "print a kiosk journal as CSV, chart it as SVG", run: reportCommand},
 	}
 }
