@@ -81,7 +81,7 @@ func TestDrivesList(t *testing.T) {
 		{"drives --root DIR/nothing", 1, nil, "scan block devices"},
 	})
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"drives", "--json", "--root", root}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"drives", "--json", "--root", root}, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("drives --json = %d: %s", code, errOut.String())
 	}
 	var recs []map[string]any
@@ -138,7 +138,9 @@ func TestDrivesLoop(t *testing.T) {
 	defer cancel()
 	var watchOut, watchErr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"drives", "--watch", "--json"}, &watchOut, &watchErr) }()
+	go func() {
+		done <- run(ctx, []string{"drives", "--watch", "--json"}, strings.NewReader(""), &watchOut, &watchErr)
+	}()
 	time.Sleep(300 * time.Millisecond) // past the start scan
 
 	img := filepath.Join(t.TempDir(), "disk.img")

@@ -43,7 +43,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -60,8 +60,8 @@ func (e *usageError) Error() string { return e.msg }
 var errHelp = errors.New("help printed")
 
 // run runs the command line args and returns the exit status.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, "kioskctl", commands(), args, stdout, stderr)
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, "kioskctl", commands(), args, &invocation{stdin: stdin, stdout: stdout, stderr: stderr})
 	var ue *usageError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
@@ -81,13 +81,13 @@ func oneLine(s string) string {
 }
 
 // dispatch finds the command named by args[0] among cmds and runs it.
-func dispatch(ctx context.Context, path string, cmds []command, args []string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, path string, cmds []command, args []string, std *invocation) error {
 	usage := groupUsage(path, cmds)
 	if len(args) == 0 {
 		return &usageError{msg: "missing command", usage: usage}
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(std.stdout, usage)
 		return errHelp
 	}
 	for _, c := range cmds {
@@ -96,11 +96,11 @@ func dispatch(ctx context.Context, path string, cmds []command, args []string, s
 		}
 		name := path + " " + c.name
 		if c.sub != nil {
-			return dispatch(ctx, name, c.sub, args[1:], stdout, stderr)
+			return dispatch(ctx, name, c.sub, args[1:], std)
 		}
 		flags := flag.NewFlagSet(name, flag.ContinueOnError)
 		flags.SetOutput(io.Discard)
-		return c.run(ctx, &invocation{flags: flags, synopsis: c.args, stdout: stdout, stderr: stderr}, args[1:])
+		return c.run(ctx, &invocation{flags: flags, synopsis: c.args, stdin: std.stdin, stdout: std.stdout, stderr: std.stderr}, args[1:])
 	}
 	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), usage: usage}
 }
@@ -120,6 +120,7 @@ func groupUsage(path string, cmds []command) string {
 type invocation struct {
 	flags    *flag.FlagSet
 	synopsis string
+	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer // progress goes here, and only when it is a terminal
 }

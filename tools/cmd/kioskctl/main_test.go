@@ -19,13 +19,19 @@ type step struct {
 	stderr string   // in stderr; "" for empty stderr
 }
 
-// runSteps runs steps in order in one folder.
+// runSteps runs steps in order in one folder, with empty standard input.
 func runSteps(t *testing.T, dir string, steps []step) {
+	t.Helper()
+	runStepsIn(t, dir, "", steps)
+}
+
+// runStepsIn runs steps in order in one folder, each reading stdin.
+func runStepsIn(t *testing.T, dir, stdin string, steps []step) {
 	t.Helper()
 	for _, s := range steps {
 		args := strings.Fields(strings.ReplaceAll(s.args, "DIR", dir))
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), args, &stdout, &stderr)
+		code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr)
 		if code != s.code {
 			t.Errorf("run(%s) = %d; want %d\nstdout: %s\nstderr: %s", s.args, code, s.code, stdout.String(), stderr.String())
 			continue

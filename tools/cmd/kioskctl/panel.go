@@ -36,7 +36,7 @@ func panelCommand(ctx context.Context, in *invocation, args []string) error {
 		color = true
 	}
 	if *connect == "-" {
-		return showPanel(ctx, os.Stdin, nil, nil, "", in.stdout, in.stderr, color)
+		return showPanel(ctx, in.stdin, nil, nil, "", in.stdout, in.stderr, color)
 	}
 	network, addr, ok := strings.Cut(*connect, ":")
 	if !ok || addr == "" || network != "unix" && network != "tcp" {
@@ -53,13 +53,13 @@ func panelCommand(ctx context.Context, in *invocation, args []string) error {
 		return fmt.Errorf("ask the kiosk for its panel: %w", err)
 	}
 	help := "keys, then Enter: g GO  G GO (long)  i INFO  q quit"
-	if isTerminal(os.Stdin) {
-		if restore, ok := rawKeys(os.Stdin); ok {
+	if f, ok := in.stdin.(*os.File); ok && isTerminal(f) {
+		if restore, ok := rawKeys(f); ok {
 			defer restore()
 			help = "keys: g GO  G GO (long)  i INFO  q quit"
 		}
 	}
-	return showPanel(ctx, conn, conn, os.Stdin, help, in.stdout, in.stderr, color)
+	return showPanel(ctx, conn, conn, in.stdin, help, in.stdout, in.stderr, color)
 }
 
 // rawKeys makes the terminal f pass on each key at once, unechoed, and

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,27 +16,6 @@ import (
 	"flashkiosk/hal"
 	"flashkiosk/hal/sim"
 )
-
-// withStdin makes os.Stdin read input while f runs: kioskctl panel reads
-// panel lines or keys there.
-func withStdin(t *testing.T, input string, f func()) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := os.Stdin
-	os.Stdin = r
-	defer func() {
-		os.Stdin = saved
-		r.Close()
-	}()
-	go func() {
-		io.WriteString(w, input)
-		w.Close()
-	}()
-	f()
-}
 
 // kioskLines is what a kiosk with a sim panel writes when it shows a
 // progress bar, mixed with its log.
@@ -139,14 +117,12 @@ func TestPanelCommand(t *testing.T) {
 		{"panel --connect - extra", 2, nil, "kioskctl: want 0 argument(s), got 1"},
 		{"panel --connect unix:DIR/none.sock", 1, nil, "kioskctl: dial unix"},
 	})
-	withStdin(t, kioskLines(t), func() {
-		runSteps(t, t.TempDir(), []step{
-			{"panel --connect -", 0, []string{
-				"│                │\n", // the blank first frame
-				"│COPYING 1 of 2  │\n│██▒? 42%        │\n",
-				"status on  1 green  2 amber\n\n",
-			}, "kioskctl: panel line \"@panel {\\\"lcd\\\":\": unexpected EOF\n"},
-		})
+	runStepsIn(t, t.TempDir(), kioskLines(t), []step{
+		{"panel --connect -", 0, []string{
+			"│                │\n", // the blank first frame
+			"│COPYING 1 of 2  │\n│██▒? 42%        │\n",
+			"status on  1 green  2 amber\n\n",
+		}, "kioskctl: panel line \"@panel {\\\"lcd\\\":\": unexpected EOF\n"},
 	})
 }
 
@@ -180,9 +156,7 @@ func TestPanelConnect(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	var code int
-	withStdin(t, "g G\ni x q g\n", func() {
-		code = run(ctx, []string{"panel", "--connect", "unix:" + filepath.Join(dir, "panel.sock")}, &stdout, &stderr)
-	})
+	code = run(ctx, []string{"panel", "--connect", "unix:" + filepath.Join(dir, "panel.sock")}, strings.NewReader("g G\ni x q g\n"), &stdout, &stderr)
 	if code != 0 || stderr.Len() != 0 {
 		t.Errorf("run(panel --connect unix:…) = %d, stderr %q; want 0, none", code, stderr.String())
 	}
@@ -254,23 +228,21 @@ func TestPanelWithSim(t *testing.T) {
 	stdout := &waitWriter{want: "│READY           │\n│                │\n└────────────────┘\n1 green\n", found: make(chan struct{})}
 	var stderr bytes.Buffer
 	code := make(chan int, 1)
-	withStdin(t, "g\n", func() {
-		go func() {
-			code <- run(ctx, []string{"panel", "--connect", "unix:" + sock}, stdout, &stderr)
-		}()
-		if got := <-pressed; fmt.Sprint(got) != "[true false]" {
-			t.Errorf("GO events after key g = %v; want [true false]", got)
-		}
-		select {
-		case <-stdout.found:
-		case <-ctx.Done():
-			stdout.mu.Lock()
-			t.Errorf("run(panel --connect unix:…) stdout = %q; want a frame with READY and port 1 green", stdout.b.String())
-			stdout.mu.Unlock()
-		}
-		cancel()
-		if c := <-code; c != 0 || stderr.Len() != 0 {
-			t.Errorf("run(panel --connect unix:…) = %d, stderr %q; want 0, none", c, stderr.String())
-		}
-	})
+	go func() {
+		code <- run(ctx, []string{"panel", "--connect", "unix:" + sock}, strings.NewReader("g\n"), stdout, &stderr)
+	}()
+	if got := <-pressed; fmt.Sprint(got) != "[true false]" {
+		t.Errorf("GO events after key g = %v; want [true false]", got)
+	}
+	select {
+	case <-stdout.found:
+	case <-ctx.Done():
+		stdout.mu.Lock()
+		t.Errorf("run(panel --connect unix:…) stdout = %q; want a frame with READY and port 1 green", stdout.b.String())
+		stdout.mu.Unlock()
+	}
+	cancel()
+	if c := <-code; c != 0 || stderr.Len() != 0 {
+		t.Errorf("run(panel --connect unix:…) = %d, stderr %q; want 0, none", c, stderr.String())
+	}
 }

@@ -91,7 +91,7 @@ func TestReportCSV(t *testing.T) {
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		args := strings.Fields(strings.ReplaceAll(tt.args, "DIR", dir))
-		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
 			t.Fatalf("run(%s) = %d; want 0\nstderr: %s", tt.args, code, stderr.String())
 		}
 		if stdout.String() != tt.stdout {
