@@ -225,8 +225,14 @@ func (h *harness) send(c any, v any) {
 	}
 }
 
-func (h *harness) add(d drive.Drive)    { h.t.Helper(); h.send(h.drives, drive.Event{Kind: drive.Added, Drive: d}) }
-func (h *harness) remove(d drive.Drive) { h.t.Helper(); h.send(h.drives, drive.Event{Kind: drive.Removed, Drive: d}) }
+func (h *harness) add(d drive.Drive) {
+	h.t.Helper()
+	h.send(h.drives, drive.Event{Kind: drive.Added, Drive: d})
+}
+func (h *harness) remove(d drive.Drive) {
+	h.t.Helper()
+	h.send(h.drives, drive.Event{Kind: drive.Removed, Drive: d})
+}
 
 // press presses and releases a button, held for d.
 func (h *harness) press(c chan hal.ButtonEvent, d time.Duration) {
