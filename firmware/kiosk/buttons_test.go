@@ -44,6 +44,12 @@ func TestCancelGesture(t *testing.T) {
 	}{
 		{"GO confirms", func(h *harness) { h.press(h.goB, 100*time.Millisecond) }, true},
 		{"INFO aborts", func(h *harness) { h.press(h.info, 100*time.Millisecond) }, false},
+		{"jobs end first", func(h *harness) {
+			h.jobsA.finish(h.t, goodResult, nil)
+			h.jobsB.finish(h.t, goodResult, nil)
+			h.waitSlot(0, panel.Done)
+			h.waitSlot(2, panel.Done)
+		}, false},
 		{"timeout aborts", func(h *harness) {
 			h.clock.advance(ConfirmWindow)
 			h.waitFor("confirm dropped", true, func(s panel.State) bool { return !s.Confirm })
@@ -54,10 +60,19 @@ func TestCancelGesture(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, Config{}, nil)
 			a, b := h.running()
+			h.jobsA, h.jobsB = a, b
 			h.longGO()
 			tt.answer(h)
 			h.waitFor("question answered", false, func(s panel.State) bool { return !s.Confirm })
 			if !tt.cancel {
+				if tt.name == "jobs end first" {
+					h.ready(stick("sdd", "2"), 1)
+					h.press(h.goB, 100*time.Millisecond)
+					if j := h.job(); j.drive.Name != "sdd" {
+						t.Errorf("job started on %s; want sdd", j.drive.Name)
+					}
+					return
+				}
 				a.finish(t, goodResult, nil)
 				b.finish(t, goodResult, nil)
 				h.waitSlot(0, panel.Done)

@@ -143,6 +143,8 @@ type harness struct {
 	info    chan hal.ButtonEvent
 	conds   chan Condition
 	checks  atomic.Int32
+
+	jobsA, jobsB *fakeJob // the jobs of running, for table cases that end them
 }
 
 var ports = []string{"1", "2", "3", "4"}

@@ -110,6 +110,15 @@ func (k *Kiosk) pulled(s *slot) {
 	s.view.Status = panel.Removed
 	s.view.Percent, s.view.MBps, s.view.ETA = 0, 0, 0
 	k.record(s, "removed", flash.Result{}, 0)
+	k.settle()
+}
+
+// settle drops the cancel question once nothing is left to cancel, so the
+// next GO starts drives again.
+func (k *Kiosk) settle() {
+	if k.confirm && !k.busy() {
+		k.confirm = false
+	}
 }
 
 // start starts a job on s's drive.
@@ -174,6 +183,7 @@ func (k *Kiosk) jobEvent(ctx context.Context, ev event) {
 		if s := k.jobSlot(ev.id); s != nil {
 			k.finish(s, ev.res, ev.err)
 		}
+		k.settle()
 		k.maybeOff()
 	}
 }
