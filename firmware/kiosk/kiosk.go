@@ -106,7 +106,8 @@ type Inputs struct {
 	Conditions <-chan Condition
 }
 
-// Kiosk is the core loop. Make one with New and run it with Run.
+// Kiosk is the core loop. Make one with New and run it once with Run;
+// State may be called from any goroutine.
 type Kiosk struct {
 	cfg     Config
 	clock   Clock

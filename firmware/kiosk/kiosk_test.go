@@ -3,11 +3,13 @@ package kiosk
 import (
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
+	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/panel"
 )
@@ -318,5 +320,51 @@ func TestOverflow(t *testing.T) {
 	h.waitFor("overflow slot dropped", false, func(s panel.State) bool { return len(s.Slots) == 5 })
 	if p := h.k.State().Slots[4].Port; p != "2.1" {
 		t.Errorf("slot 5 port = %q; want 2.1", p)
+	}
+}
+
+// TestCountsSeeded: the totals start from what the journal already holds.
+func TestCountsSeeded(t *testing.T) {
+	j, err := journal.Open(&memDevice{data: make([]byte, 64<<10)})
+	if err != nil {
+		t.Fatalf("journal.Open = %v", err)
+	}
+	for _, o := range []string{"done", "done", "fake", "io-error", "write-protected"} {
+		if err := j.Append(journal.Record{Outcome: o, Reported: 8e9, Real: 8e9}); err != nil {
+			t.Fatalf("Append(%s) = %v", o, err)
+		}
+	}
+	k := New(Config{Ports: ports}, newFakeClock(), newFakeFlasher(), nil, j)
+	want := panel.Count{Done: 2, Failed: 1, Fake: 1, Rejected: 1, Written: 16e9}
+	if got := k.State().Count; got != want {
+		t.Errorf("New(journal of 5).State().Count = %+v; want %+v", got, want)
+	}
+	if got := len(k.State().Slots); got != 4 {
+		t.Errorf("New(4 ports).State().Slots = %d; want 4", got)
+	}
+}
+
+// TestOnChange: every change of state is handed to OnChange, in order.
+func TestOnChange(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []panel.Status
+	)
+	h := newHarness(t, Config{OnChange: func(s panel.State) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, s.Slots[0].Status)
+	}}, nil)
+	h.ready(stick("sdb", "1"), 0)
+	h.press(h.goB, 100*time.Millisecond)
+	j := h.job()
+	j.finish(t, goodResult, nil)
+	h.waitSlot(0, panel.Done)
+	mu.Lock()
+	defer mu.Unlock()
+	// The second Empty is the drive known but not yet checked.
+	want := []panel.Status{panel.Empty, panel.Empty, panel.Ready, panel.Probing, panel.Done}
+	if !slices.Equal(seen, want) {
+		t.Errorf("OnChange saw %v; want %v", seen, want)
 	}
 }
