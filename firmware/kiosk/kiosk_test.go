@@ -316,10 +316,19 @@ func TestOverflow(t *testing.T) {
 	if p := h.k.State().Slots[5].Port; p != "2.1" {
 		t.Errorf("card reader slot port = %q; want 2.1", p)
 	}
+	for range 2 { // from the overview: detail of port 1-1.4.2, then of port 2.1
+		h.press(h.info, 100*time.Millisecond)
+	}
+	h.waitFor("detail of 2.1", false, func(s panel.State) bool { return s.Screen == panel.Detail && s.Port == 5 })
 	h.remove(d)
 	h.waitFor("overflow slot dropped", false, func(s panel.State) bool { return len(s.Slots) == 5 })
-	if p := h.k.State().Slots[4].Port; p != "2.1" {
-		t.Errorf("slot 5 port = %q; want 2.1", p)
+	if s := h.k.State(); s.Slots[4].Port != "2.1" || s.Screen != panel.Detail || s.Port != 4 {
+		t.Errorf("after drop: slot 5 port %q, screen %v port %d; want 2.1, still its detail (4)", s.Slots[4].Port, s.Screen, s.Port)
+	}
+	h.remove(lun)
+	h.waitFor("card reader slot dropped", false, func(s panel.State) bool { return len(s.Slots) == 4 })
+	if s := h.k.State(); s.Screen != panel.Overview {
+		t.Errorf("after the shown slot went: screen %v; want overview", s.Screen)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
@@ -89,14 +90,15 @@ func (k *Kiosk) place(ctx context.Context, s *slot, d drive.Drive) {
 // empty clears s, and drops it if it is an overflow slot.
 func (k *Kiosk) empty(s *slot) {
 	if k.overflow(s) {
-		for i, o := range k.slots {
-			if o == s {
-				k.slots = append(k.slots[:i], k.slots[i+1:]...)
-				break
+		i := slices.Index(k.slots, s)
+		k.slots = slices.Delete(k.slots, i, i+1)
+		if k.screen == panel.Detail {
+			switch {
+			case k.port == i:
+				k.screen, k.port = panel.Overview, 0
+			case k.port > i:
+				k.port-- // keep showing the same port
 			}
-		}
-		if k.port >= len(k.slots) && k.screen == panel.Detail {
-			k.screen = panel.Overview
 		}
 		return
 	}
