@@ -153,6 +153,13 @@ var ports = []string{"1", "2", "3", "4"}
 // refuses the drives named in refuse.
 func newHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason) *harness {
 	t.Helper()
+	return newGatedHarness(t, cfg, refuse, nil)
+}
+
+// newGatedHarness is newHarness whose checker, for a drive named in gates,
+// gives its answer only once that channel is closed.
+func newGatedHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason, gates map[string]chan struct{}) *harness {
+	t.Helper()
 	if cfg.Ports == nil {
 		cfg.Ports = ports
 	}
@@ -170,6 +177,13 @@ func newHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason) *harne
 	}
 	check := CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
 		h.checks.Add(1)
+		if g, ok := gates[d.Name]; ok {
+			select {
+			case <-g:
+			case <-ctx.Done():
+				return drive.CannotCheck
+			}
+		}
 		if r, ok := refuse[d.Name]; ok {
 			return r
 		}

@@ -377,3 +377,38 @@ func TestOnChange(t *testing.T) {
 		t.Errorf("OnChange saw %v; want %v", seen, want)
 	}
 }
+
+// TestPullDuringCheck pulls a drive while its eligibility check still runs
+// and puts another in the same port: the late answer about the first drive
+// must neither mark the second nor start a job on anything, even in insert
+// mode.
+func TestPullDuringCheck(t *testing.T) {
+	gate := make(chan struct{})
+	h := newGatedHarness(t, Config{StartOnInsert: true}, nil, map[string]chan struct{}{"sdb": gate})
+	first := stick("sdb", "1")
+	h.add(first)
+	h.waitFor("check under way", false, func(panel.State) bool { return h.checks.Load() == 1 })
+	h.noJob()
+	h.remove(first)
+	second := stick("sdc", "1")
+	second.Size = 32e9
+	h.add(second)
+	j := h.job()
+	if j.drive.Name != "sdc" {
+		t.Fatalf("job started on %s; want sdc", j.drive.Name)
+	}
+	close(gate) // the answer about sdb arrives late
+	// The answer reaches the loop as soon as the loop takes it; each tick is
+	// another event it could take first, so after many, it has been taken.
+	for range 30 {
+		h.tick()
+	}
+	h.waitSlot(0, panel.Probing)
+	h.noJob()
+	if got := h.k.State().Slots[0].Drive.Size; got != 32e9 {
+		t.Errorf("slot 1 shows a drive of %d bytes; want sdc's 32e9", got)
+	}
+	j.finish(t, goodResult, nil)
+	h.waitSlot(0, panel.Done)
+	h.noJob()
+}
