@@ -104,3 +104,25 @@ func (d *Device) dropCache() error {
 	}
 	return unix.Fadvise(int(d.f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
+
+// blkGetDiskSeq is BLKGETDISKSEQ, _IOR(0x12, 128, __u64) in the generic
+// ioctl encoding of arm, arm64 and amd64 (Linux 5.15 on).
+const blkGetDiskSeq = 0x80081280
+
+// DiskSeq is the kernel's sequence number of the medium the opened block
+// device holds (0 for an image file, or a kernel too old to tell): it
+// changes whenever the device node comes to mean another disk, so a caller
+// can prove that what it opened is the disk it checked.
+func (d *Device) DiskSeq() (uint64, error) {
+	if !d.block {
+		return 0, nil
+	}
+	var seq uint64
+	if err := ioctlPtr(int(d.f.Fd()), blkGetDiskSeq, &seq); err != nil {
+		if err == unix.ENOTTY || err == unix.EINVAL {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("%s: BLKGETDISKSEQ: %w", d.path, err)
+	}
+	return seq, nil
+}

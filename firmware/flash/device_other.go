@@ -37,3 +37,6 @@ func alignedBuffer(n int) ([]byte, func(), error) {
 	off := (4096 - int(uintptr(unsafe.Pointer(&b[0]))%4096)) % 4096
 	return b[off : off+n], func() {}, nil
 }
+
+// DiskSeq is 0 here: no kernel disk sequence numbers.
+func (d *Device) DiskSeq() (uint64, error) { return 0, nil }

@@ -1,0 +1,67 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"flashkiosk/firmware/drive"
+	"flashkiosk/firmware/flash"
+)
+
+// DriveFlasher is the Flasher of a real kiosk. Right before it writes, it
+// reads the drive again and refuses it unless it is the very drive that
+// was checked and it is still eligible; after opening the device, it
+// checks the kernel's disk sequence number again, so that a stick swapped
+// in the meantime under the same name is never written.
+type DriveFlasher struct {
+	Host *drive.Host
+	// Eligible decides from the drive and its facts; a kiosk passes its
+	// drive.Policy's Eligible.
+	Eligible func(drive.Drive, drive.Facts) (bool, drive.Reason)
+	// Options are the job's options; Progress is set for each job.
+	Options flash.Options
+}
+
+// RefusedError is a drive the flasher would not write at the last moment.
+type RefusedError struct {
+	Drive  string
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused before writing: %s", e.Drive, e.Reason) }
+
+// Flash writes d, as the kiosk's job.
+func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
+	now, err := f.Host.Drive(d.Name)
+	if errors.Is(err, drive.ErrNoDevice) {
+		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: "it is gone"}
+	}
+	if err != nil {
+		return flash.Result{}, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	if !now.Same(d) {
+		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: "it is not the drive that was checked"}
+	}
+	if ok, r := f.Eligible(now, f.Host.Facts(ctx, now)); !ok {
+		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: r.String()}
+	}
+	root := f.Host.Root
+	if root == "" {
+		root = "/"
+	}
+	dev, err := flash.Open(filepath.Join(root, "dev", d.Name), false)
+	if err != nil {
+		return flash.Result{}, err
+	}
+	defer dev.Close()
+	if seq, err := dev.DiskSeq(); err != nil {
+		return flash.Result{}, err
+	} else if d.DiskSeq != 0 && seq != d.DiskSeq {
+		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: fmt.Sprintf("the opened disk has sequence number %d, the checked one %d", seq, d.DiskSeq)}
+	}
+	opts := f.Options
+	opts.Progress = progress
+	return flash.Write(ctx, dev, opts)
+}
