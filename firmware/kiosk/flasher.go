@@ -30,7 +30,9 @@ type RefusedError struct {
 	Reason string
 }
 
-func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused before writing: %s", e.Drive, e.Reason) }
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused before writing: %s", e.Drive, e.Reason)
+}
 
 // Flash writes d, as the kiosk's job.
 func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
