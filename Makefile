@@ -26,6 +26,7 @@ build: deps
 
 # test runs every test, fuzz targets on their saved corpus included.
 test: deps
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted" >&2; exit 1; fi
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) vet ./...
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -count=1 -timeout 25m ./...
 
