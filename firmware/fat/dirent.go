@@ -7,7 +7,7 @@ const (
 	attrLabel   = 0x08
 	attrDir     = 0x10
 	attrArchive = 0x20
-	attrLong    = 0x0F
+	attrLong    = 0x0F // read-only, hidden, system and volume: a long-name part
 )
 
 // dirBytes fills b (the folder's clusters, zeroed) with the entries of
@@ -41,7 +41,7 @@ func (l *Layout) dirBytes(i int, b []byte) {
 		if c.long {
 			units := utf16.Encode([]rune(c.name))
 			n := (len(units) + 12) / 13
-			sum := checksum(c.short)
+			sum := checksum(c.short[:])
 			for k := n; k >= 1; k-- {
 				longEntry(next(), units, k, k == n, sum)
 			}
@@ -94,10 +94,10 @@ func longEntry(e []byte, units []uint16, k int, last bool, sum byte) {
 var longOffsets = [13]int{1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30}
 
 // checksum is the short-name checksum that ties long entries to their
-// short entry.
-func checksum(name [11]byte) byte {
+// 11-byte short entry name.
+func checksum(name []byte) byte {
 	var sum byte
-	for _, c := range name {
+	for _, c := range name[:11] {
 		sum = (sum>>1 | sum<<7) + c
 	}
 	return sum

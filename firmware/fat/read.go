@@ -288,7 +288,7 @@ func rdOpenAt(r io.ReaderAt, start, end int64, sec []byte) (*Volume, error) {
 		oem:         rdDecodeOEM(b.oem),
 		fat:         newRdLRU[int64, []byte](rdFATCacheBytes),
 		dirs:        newRdLRU[rdDirKey, *rdDirList](rdDirCacheEntries),
-		root:        &DirEntry{Name: ".", Attr: rdAttrDir, FirstCluster: b.rootCluster, Offset: start + 44},
+		root:        &DirEntry{Name: ".", Attr: attrDir, FirstCluster: b.rootCluster, Offset: start + 44},
 	}
 	if b.bootSig == 0x28 || b.bootSig == 0x29 {
 		v.volumeID = b.volumeID

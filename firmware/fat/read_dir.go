@@ -10,13 +10,6 @@ import (
 	"unicode/utf16"
 )
 
-// Directory entry attribute bits.
-const (
-	rdAttrVolume = 0x08
-	rdAttrDir    = 0x10
-	rdAttrLong   = 0x0F // read-only, hidden, system and volume: a long-name part
-)
-
 // DirEntry is what one directory entry of a FAT32 volume says about a file
 // or folder, decoded; fs.FileInfo.Sys returns it. Timestamps are the wall
 // clock FAT stores, without a time zone, given as UTC; a zero or invalid
@@ -35,7 +28,7 @@ type DirEntry struct {
 	Offset       int64     // byte offset on the device of the short entry; for the root, of the boot sector's root-cluster field
 }
 
-func (e *DirEntry) rdIsDir() bool { return e.Attr&rdAttrDir != 0 }
+func (e *DirEntry) rdIsDir() bool { return e.Attr&attrDir != 0 }
 
 // rdDirList is a parsed directory.
 type rdDirList struct {
@@ -99,11 +92,11 @@ func (v *Volume) rdCheckDots(e *DirEntry, parent uint32, buf []byte, at int64) e
 		parents = []uint32{0, parent} // ".." names the root as 0; some tools write its cluster
 	}
 	switch {
-	case string(dot[:11]) != ".          " || dot[11]&rdAttrDir == 0:
+	case string(dot[:11]) != ".          " || dot[11]&attrDir == 0:
 		return rdCorrupt(at, "folder at cluster %d does not start with a \".\" entry", e.FirstCluster)
 	case rdCluster(dot) != e.FirstCluster:
 		return rdCorrupt(at, "\".\" of the folder at cluster %d names cluster %d", e.FirstCluster, rdCluster(dot))
-	case string(dotdot[:11]) != "..         " || dotdot[11]&rdAttrDir == 0:
+	case string(dotdot[:11]) != "..         " || dotdot[11]&attrDir == 0:
 		return rdCorrupt(at+32, "folder at cluster %d has no \"..\" entry", e.FirstCluster)
 	case !slices.Contains(parents, rdCluster(dotdot)):
 		return rdCorrupt(at+32, "\"..\" of the folder at cluster %d names cluster %d, not its parent at %d", e.FirstCluster, rdCluster(dotdot), parent)
@@ -135,10 +128,10 @@ func (v *Volume) rdParseDir(e *DirEntry, buf []byte, exts []Extent) (*rdDirList,
 		case ent[0] == 0xE5:
 			long.reset()
 			continue
-		case ent[11]&0x3F == rdAttrLong:
+		case ent[11]&0x3F == attrLong:
 			long.add(ent)
 			continue
-		case ent[11]&rdAttrVolume != 0:
+		case ent[11]&attrLabel != 0:
 			long.reset()
 			if !d.hasLabel && e == v.root {
 				d.label, d.hasLabel = rdDecodeOEM(ent[:11]), true
@@ -278,7 +271,7 @@ func (l *rdLongName) add(ent []byte) {
 		return
 	}
 	k := (l.next - 1) * 13
-	for _, o := range [13]int{1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30} {
+	for _, o := range longOffsets {
 		l.units[k] = binary.LittleEndian.Uint16(ent[o:])
 		k++
 	}
@@ -289,7 +282,7 @@ func (l *rdLongName) add(ent []byte) {
 // short, and is a usable file name; "" otherwise. It starts over.
 func (l *rdLongName) take(short []byte) string {
 	defer l.reset()
-	if l.parts == 0 || l.next != 0 || rdChecksum(short) != l.sum {
+	if l.parts == 0 || l.next != 0 || checksum(short) != l.sum {
 		return ""
 	}
 	u := l.units[:l.parts*13]
@@ -304,16 +297,6 @@ func (l *rdLongName) take(short []byte) string {
 		return ""
 	}
 	return name
-}
-
-// rdChecksum is the checksum of an 11-byte short name that its long-name
-// entries carry.
-func rdChecksum(short []byte) byte {
-	var sum byte
-	for _, c := range short[:11] {
-		sum = (sum&1)<<7 + sum>>1 + c
-	}
-	return sum
 }
 
 // rdErrTooDeep refuses a path through more folders than any lookup takes.

@@ -199,7 +199,7 @@ func (b *rdTinyBuilder) dir(p string, kids []*rdNode, parent uint32, root bool, 
 		}
 		raw := rdRawShort(short)
 		if k.long != "" {
-			ents = append(ents, rdLongEntries(k.long, rdChecksum(raw[:]))...)
+			ents = append(ents, rdLongEntries(k.long, checksum(raw[:]))...)
 		}
 		ents = append(ents, [32]byte{})
 		later = append(later, pending{k, len(ents) - 1})
