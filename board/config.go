@@ -2,6 +2,7 @@ package board
 
 import (
 	"errors"
+	"flashkiosk/firmware/fat"
 	"fmt"
 	"math"
 	"os"
@@ -273,7 +274,7 @@ func decode(file, src string, lines map[string]int, fail func(field, reason stri
 
 // policies returns the Config of raw's policy settings, without a profile.
 func policies(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (*Config, error) {
-	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: DefaultLabel}
+	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: fat.DefaultLabel}
 	if err := oneOf(&c.Start, raw.Start, "start", fail, StartButton, StartInsert); err != nil {
 		return nil, err
 	}
@@ -305,7 +306,7 @@ func policies(raw *rawConfig, lines map[string]int, fail func(field, reason stri
 		return nil, fail(field, fmt.Sprintf("min_size %s is above max_size %s", FormatSize(c.MinSize), FormatSize(c.MaxSize)))
 	}
 	if raw.Label.set {
-		label, err := NormalizeLabel(raw.Label.v)
+		label, err := fat.NormalizeLabel(raw.Label.v)
 		if err != nil {
 			return nil, fail("label", err.Error())
 		}

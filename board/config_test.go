@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/fat"
@@ -178,7 +177,7 @@ func TestDefaultTOML(t *testing.T) {
 	c := Default()
 	p, _ := Lookup(DefaultProfile)
 	want := &Config{Profile: p, Start: StartButton, Fill: FillZero, Fake: FakeUseReal,
-		MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: DefaultLabel}
+		MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: fat.DefaultLabel}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() = %+v; want %+v", c, want)
 	}
@@ -227,21 +226,6 @@ func TestLoad(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Short(16) != "CFG missing.toml" {
 		t.Errorf("Load(missing) = %v; want a *ConfigError, short CFG missing.toml", err)
-	}
-}
-
-// TestLabelMatchesFAT checks NormalizeLabel against the rule fat.Plan
-// applies, so that a label kiosk.toml accepts never fails a drive.
-func TestLabelMatchesFAT(t *testing.T) {
-	for _, label := range []string{"", "NO NAME", "books", "Books 2026", "LIBRARY2026", "LIBRARY 2026", " X", "a.b", "한국어", "A$%'-_@~`!(", "a/b", "A+B"} {
-		got, err := NormalizeLabel(label)
-		_, fatErr := fat.Plan(64<<20, nil, fat.Options{Label: label, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if (err == nil) != (fatErr == nil) {
-			t.Errorf("NormalizeLabel(%q) = %q, %v; fat.Plan says %v", label, got, err, fatErr)
-		}
-		if err == nil && got != strings.ToUpper(got) {
-			t.Errorf("NormalizeLabel(%q) = %q; want upper case", label, got)
-		}
 	}
 }
 

@@ -89,11 +89,11 @@ func (b *Budget) Add(p string, size int64, dir bool) (bool, error) {
 
 // labelEntry reports whether label takes a volume-label entry in the root.
 func labelEntry(label string) bool {
-	return label != "" && label != defaultLabel
+	return label != "" && label != DefaultLabel
 }
 
-// defaultLabel is what Windows stores for a volume without a label.
-const defaultLabel = "NO NAME"
+// DefaultLabel is what Windows stores for a volume without a label.
+const DefaultLabel = "NO NAME"
 
 // FolderFullError is a folder whose names need more directory entries than
 // FAT allows in one folder (65,536; a long name takes one per 13 characters

@@ -151,3 +151,27 @@ func TestPlanRefuses(t *testing.T) {
 		t.Errorf("Plan(70 MiB file on 64 MiB disk) = %v; want ErrNoSpace", err)
 	}
 }
+
+// TestNormalizeLabel checks the label rule that kiosk.toml and Plan share:
+// what it accepts, Plan accepts, upper-cased.
+func TestNormalizeLabel(t *testing.T) {
+	for _, tc := range []struct {
+		label, want string // want "" for a refusal
+	}{
+		{"", "NO NAME"}, {"NO NAME", "NO NAME"}, {"books", "BOOKS"}, {"Books 2026", "BOOKS 2026"},
+		{"LIBRARY2026", "LIBRARY2026"}, {"A$%'-_@~`!(", "A$%'-_@~`!("},
+		{"LIBRARY 2026", ""}, {" X", ""}, {"a.b", ""}, {"한국어", ""}, {"a/b", ""}, {"A+B", ""},
+	} {
+		got, err := NormalizeLabel(tc.label)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("NormalizeLabel(%q) = %q, %v; want %q", tc.label, got, err, tc.want)
+		}
+		_, planErr := Plan(64*mib, nil, Options{Label: tc.label, Time: testDate})
+		if (err == nil) != (planErr == nil) {
+			t.Errorf("NormalizeLabel(%q) = %v, but Plan says %v", tc.label, err, planErr)
+		}
+		if err == nil && got != strings.ToUpper(got) {
+			t.Errorf("NormalizeLabel(%q) = %q; want upper case", tc.label, got)
+		}
+	}
+}

@@ -290,21 +290,32 @@ func (l *Layout) endIndex(c uint32) int {
 	return sort.Search(len(l.ends), func(i int) bool { return l.ends[i] >= c })
 }
 
-// encodeLabel turns a label into the 11 bytes stored, as Windows does:
-// upper-cased, 8.3 characters and spaces only.
-func encodeLabel(label string) ([11]byte, error) {
-	var out [11]byte
+// NormalizeLabel returns label as Windows stores it in the boot sector
+// (upper-cased; "" is DefaultLabel), or why it cannot be a volume label:
+// at most 11 characters, not starting with a space, 8.3 characters and
+// spaces only.
+func NormalizeLabel(label string) (string, error) {
 	if label == "" {
-		label = defaultLabel
+		return DefaultLabel, nil
 	}
 	up := strings.ToUpper(label)
 	if len(up) > 11 || strings.HasPrefix(up, " ") {
-		return out, fmt.Errorf("label %q: at most 11 characters, not starting with a space", label)
+		return "", fmt.Errorf("%q: at most 11 characters, not starting with a space", label)
 	}
 	for i := 0; i < len(up); i++ {
 		if up[i] != ' ' && !shortChar(up[i]) {
-			return out, fmt.Errorf("label %q: character %q is not allowed (A-Z, 0-9, space and %s)", label, up[i], shortChars)
+			return "", fmt.Errorf("%q: character %q is not allowed (A-Z, 0-9, space and %s)", label, up[i], shortChars)
 		}
+	}
+	return up, nil
+}
+
+// encodeLabel turns a label into the 11 bytes stored.
+func encodeLabel(label string) ([11]byte, error) {
+	var out [11]byte
+	up, err := NormalizeLabel(label)
+	if err != nil {
+		return out, fmt.Errorf("label %w", err)
 	}
 	copy(out[:], up+strings.Repeat(" ", 11-len(up)))
 	return out, nil

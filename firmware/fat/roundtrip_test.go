@@ -44,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 func checkVolume(t testing.TB, v *Volume, l *Layout, files []testFile, label string) {
 	t.Helper()
 	if label == "" {
-		label = defaultLabel
+		label = DefaultLabel
 	}
 	if v.Label() != label || v.VolumeID() != l.VolumeID() || v.OEMName() != oemName || v.ClusterSize() != l.Geometry().ClusterSize() {
 		t.Errorf("volume %q %08x %q %d; want %q %08x %q %d", v.Label(), v.VolumeID(), v.OEMName(), v.ClusterSize(),
