@@ -2,6 +2,7 @@ package board
 
 import (
 	"errors"
+	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/fat"
 	"fmt"
 	"math"
@@ -195,12 +196,6 @@ type rawPort struct {
 	Paths opt[[]string] `toml:"paths"`
 }
 
-// Defaults of the policies, as the default kiosk.toml also writes them.
-const (
-	DefaultMinSize = 256 << 20 // matches firmware/drive.DefaultMinSize
-	DefaultMaxSize = 512 << 30 // matches firmware/drive.DefaultMaxSize
-)
-
 // Load reads and parses the kiosk.toml at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -274,7 +269,7 @@ func decode(file, src string, lines map[string]int, fail func(field, reason stri
 
 // policies returns the Config of raw's policy settings, without a profile.
 func policies(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (*Config, error) {
-	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: fat.DefaultLabel}
+	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel}
 	if err := oneOf(&c.Start, raw.Start, "start", fail, StartButton, StartInsert); err != nil {
 		return nil, err
 	}

@@ -177,16 +177,13 @@ func TestDefaultTOML(t *testing.T) {
 	c := Default()
 	p, _ := Lookup(DefaultProfile)
 	want := &Config{Profile: p, Start: StartButton, Fill: FillZero, Fake: FakeUseReal,
-		MinSize: DefaultMinSize, MaxSize: DefaultMaxSize, Label: fat.DefaultLabel}
+		MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() = %+v; want %+v", c, want)
 	}
 	empty, err := Parse("empty.toml", nil)
 	if err != nil || !reflect.DeepEqual(empty, want) {
 		t.Errorf("Parse(empty) = %+v, %v; want %+v", empty, err, want)
-	}
-	if DefaultMinSize != drive.DefaultMinSize || DefaultMaxSize != drive.DefaultMaxSize {
-		t.Errorf("DefaultMinSize, DefaultMaxSize = %d, %d; want drive's %d, %d", DefaultMinSize, DefaultMaxSize, drive.DefaultMinSize, drive.DefaultMaxSize)
 	}
 	// The commented-out wiring is the default board's: uncommented, it
 	// must parse to the same profile, so the file cannot drift from code.
