@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -36,10 +35,8 @@ func checkCommand(ctx context.Context, in *invocation, args []string) error {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(in.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{
-			"target": pos[0], "ok": rep.OK(), "label": rep.Label, "volume_id": fmt.Sprintf("%04X-%04X", rep.VolumeID>>16, rep.VolumeID&0xFFFF),
+		if err := printJSON(in.stdout, map[string]any{
+			"target": pos[0], "ok": rep.OK(), "label": rep.Label, "volume_id": volumeID(rep.VolumeID),
 			"good_files": rep.Good, "good_bytes": rep.Bytes, "tiers": rep.Tiers,
 			"missing": rep.Missing, "differ": rep.Differ, "extra": rep.Extra, "timestamps": rep.Stamps,
 		}); err != nil {
@@ -47,7 +44,7 @@ func checkCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 	} else {
 		w := in.stdout
-		fmt.Fprintf(w, "%s: volume %q, ID %04X-%04X\n", pos[0], rep.Label, rep.VolumeID>>16, rep.VolumeID&0xFFFF)
+		fmt.Fprintf(w, "%s: volume %q, ID %s\n", pos[0], rep.Label, volumeID(rep.VolumeID))
 		var tiers []string
 		for i, n := range rep.Tiers {
 			tiers = append(tiers, fmt.Sprintf("tier %d: %d of %d", i+1, n, lib.Manifest.Counts()[i].Files))

@@ -109,7 +109,7 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 		out.Error = err.Error()
 	} else {
 		out.Written = res.Bytes
-		out.VolumeID = fmt.Sprintf("%04X-%04X", res.VolumeID>>16, res.VolumeID&0xFFFF)
+		out.VolumeID = volumeID(res.VolumeID)
 		out.WriteMBs = mbs(res.Bytes, res.Write)
 		out.VerifMBs = mbs(res.Bytes, res.Verify)
 		for _, t := range res.Selection.Tiers {
@@ -117,9 +117,7 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(in.stdout)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(out); jerr != nil {
+		if jerr := printJSON(in.stdout, out); jerr != nil {
 			return jerr
 		}
 		if err != nil {
@@ -133,6 +131,16 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	fmt.Fprintf(in.stdout, "done: %s, %s\n", target, describe(out, res))
 	return nil
 }
+
+// printJSON prints v as one indented JSON object.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// volumeID formats a volume serial number as Windows shows it: 1A2B-3C4D.
+func volumeID(id uint32) string { return fmt.Sprintf("%04X-%04X", id>>16, id&0xFFFF) }
 
 // saveVerified keeps the library's memory of files that passed their
 // SHA-256 for the next command; failing to keep it costs only time.
@@ -200,9 +208,7 @@ func probeCommand(ctx context.Context, in *invocation, args []string) error {
 	}
 	took := time.Since(start)
 	if *asJSON {
-		enc := json.NewEncoder(in.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
+		return printJSON(in.stdout, map[string]any{
 			"target": pos[0], "reported_bytes": res.Reported, "real_bytes": res.Real,
 			"kind": res.Kind.String(), "fake": res.Fake(), "blocks": res.Blocks, "seconds": took.Seconds(),
 		})
