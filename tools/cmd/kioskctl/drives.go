@@ -34,9 +34,7 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 		trusted = append(trusted, key)
 	}
-	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: drive.VerifierFunc(func(manifest, sig []byte) error {
-		return library.VerifyManifest(manifest, sig, trusted...)
-	})}
+	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: masterVerifier(trusted...)}
 	for _, kv := range strings.Split(*ports, ",") {
 		if kv == "" {
 			continue
@@ -194,6 +192,11 @@ func (p *drivePrinter) watch(ctx context.Context) error {
 	}
 }
 
-// verifyAnySigner is the master-drive test of a PC, which trusts no key in
-// particular: a library whose signature is valid under the key it names.
-func verifyAnySigner(manifest, sig []byte) error { return library.VerifyManifest(manifest, sig) }
+// masterVerifier is the master-drive test of a PC: a library signed by one
+// of the trusted keys, or, with none given, whose signature is valid under
+// the key it names.
+func masterVerifier(trusted ...ed25519.PublicKey) drive.LibraryVerifier {
+	return drive.VerifierFunc(func(manifest, sig []byte) error {
+		return library.VerifyManifest(manifest, sig, trusted...)
+	})
+}

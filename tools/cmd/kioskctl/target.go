@@ -26,9 +26,7 @@ func checkTarget(ctx context.Context, path string, anyDisk bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	h := &drive.Host{Root: "/", Library: drive.VerifierFunc(func(manifest, sig []byte) error {
-		return verifyAnySigner(manifest, sig)
-	})}
+	h := &drive.Host{Root: "/", Library: masterVerifier()}
 	d, err := h.Drive(filepath.Base(real))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
