@@ -47,6 +47,10 @@ func (h *Host) path(elem ...string) string {
 	return filepath.Join(append([]string{root}, elem...)...)
 }
 
+// DevicePath is the device node of the drive with kernel name name, below
+// the host's root.
+func (h *Host) DevicePath(name string) string { return h.path("dev", name) }
+
 func (h *Host) now() time.Time {
 	if h.Now != nil {
 		return h.Now()

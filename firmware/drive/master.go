@@ -42,7 +42,7 @@ func (h *Host) isMaster(ctx context.Context, d Drive) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	f, err := os.Open(h.path("dev", d.Name))
+	f, err := os.Open(h.DevicePath(d.Name))
 	if err != nil {
 		return false, fmt.Errorf("check %s for a library: %w", d.Name, err)
 	}

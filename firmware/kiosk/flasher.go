@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
@@ -49,11 +48,7 @@ func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(f
 	if ok, r := f.Eligible(now, f.Host.Facts(ctx, now)); !ok {
 		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: r.String()}
 	}
-	root := f.Host.Root
-	if root == "" {
-		root = "/"
-	}
-	dev, err := flash.Open(filepath.Join(root, "dev", d.Name), false)
+	dev, err := flash.Open(f.Host.DevicePath(d.Name), false)
 	if err != nil {
 		return flash.Result{}, err
 	}
