@@ -177,7 +177,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 			return buf, nil
 		},
 		func(buf []byte, off int64) error {
-			if err := writeChunk(dev, buf, off); err != nil {
+			if err := transfer(dev.WriteAt, buf, off, dev.Align()); err != nil {
 				return err
 			}
 			progress(off + int64(len(buf)))
@@ -198,7 +198,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	start = opts.Now()
 	progress = phase(Verifying)
 	err = pipeline(ctx, size, dev.Align(),
-		func(buf []byte, off int64) ([]byte, error) { return buf, readChunk(dev, buf, off) },
+		func(buf []byte, off int64) ([]byte, error) { return buf, transfer(dev.ReadAt, buf, off, dev.Align()) },
 		func(buf []byte, off int64) error {
 			if err := compareChunk(hashes, buf, off); err != nil {
 				return err
@@ -295,35 +295,22 @@ func pipeline(ctx context.Context, size int64, align int, produce func(buf []byt
 	return produceErr
 }
 
-// writeChunk writes buf at off; on failure it writes again in ever smaller
-// aligned pieces to name the first failing offset exactly.
-func writeChunk(dev *Device, buf []byte, off int64) error {
-	if _, err := dev.WriteAt(buf, off); err != nil {
-		return locateError(func(p []byte, at int64) error { _, err := dev.WriteAt(p, at); return err }, buf, off, dev.Align(), err)
-	}
-	return nil
-}
-
-// readChunk reads buf at off, naming the first failing offset exactly.
-func readChunk(dev *Device, buf []byte, off int64) error {
-	if _, err := dev.ReadAt(buf, off); err != nil {
-		return locateError(func(p []byte, at int64) error { _, err := dev.ReadAt(p, at); return err }, buf, off, dev.Align(), err)
-	}
-	return nil
-}
-
-// locateError repeats a failed transfer of buf at off in 64 KiB pieces,
-// then the failing piece in pieces of align bytes, and returns the error of
-// the first piece that fails. If every piece succeeds this time, the
-// transfer is done and the first error is forgotten: the verify pass reads
+// transfer runs op (the device's ReadAt or WriteAt) on buf at off. When it
+// fails, the transfer is repeated in 64 KiB pieces, then the failing piece
+// in pieces of align bytes, and the error of the first piece that fails is
+// returned, so that the outcome names the failing offset exactly. If every
+// piece succeeds this time, the transfer is done: the verify pass reads
 // everything back anyway.
-func locateError(op func(p []byte, off int64) error, buf []byte, off int64, align int, first error) error {
+func transfer(op func(p []byte, off int64) (int, error), buf []byte, off int64, align int) error {
+	if _, err := op(buf, off); err == nil {
+		return nil
+	}
 	piece := max(64<<10, align)
 	for i := 0; i < len(buf); i += piece {
 		p := buf[i:min(i+piece, len(buf))]
-		if err := op(p, off+int64(i)); err != nil {
+		if _, err := op(p, off+int64(i)); err != nil {
 			for j := 0; j < len(p); j += align {
-				if err := op(p[j:j+align], off+int64(i+j)); err != nil {
+				if _, err := op(p[j:j+align], off+int64(i+j)); err != nil {
 					return err
 				}
 			}
