@@ -34,6 +34,10 @@ type Host struct {
 	// manifest.json and a manifest.sig at its root counts as a master
 	// drive: unsure means refuse.
 	Library LibraryVerifier
+	// AsUSB makes the whole disks it names by kernel name (loop devices)
+	// count as USB drives in the port it gives: only for tests that run a
+	// real kiosk against loop devices. A kiosk never sets it.
+	AsUSB map[string]string
 
 	once sync.Once
 	seed maphash.Seed
@@ -138,6 +142,9 @@ func (h *Host) Drive(name string) (Drive, error) {
 		d.Model = readTrimmed(filepath.Join(disk, "device", "name")) // MMC and SD cards
 	}
 	h.placeUSB(&d)
+	if port, ok := h.AsUSB[name]; ok && !d.USB && !d.Partition {
+		d.USB, d.Port = true, port
+	}
 	d.Appeared = h.now()
 	return d, nil
 }

@@ -93,6 +93,19 @@ func TestLoopDevices(t *testing.T) {
 	if ok, r := (Policy{}).Eligible(added, h.Facts(ctx, added)); ok || r != NotUSB {
 		t.Errorf("Eligible(%s) = %v, %v; want false, %v", name, ok, r, NotUSB)
 	}
+	// A test kiosk may treat it as a USB drive in a port; partitions and
+	// other disks stay as they are.
+	asUSB := &Host{AsUSB: map[string]string{name: "2"}}
+	d, err := asUSB.Drive(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.USB || d.Port != "2" {
+		t.Errorf("Host{AsUSB: %s=2}.Drive(%s) = %+v; want USB in port 2", name, name, rawDrive(d))
+	}
+	if ok, r := (Policy{}).Eligible(d, asUSB.Facts(ctx, d)); !ok {
+		t.Errorf("Eligible(%s as USB) = %v, %v; want true", name, ok, r)
+	}
 	detach()
 	removed := waitEvent(t, events, Removed, name, 5*time.Second)
 	if removed != added {
