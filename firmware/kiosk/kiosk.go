@@ -118,6 +118,7 @@ type Kiosk struct {
 
 	mu    sync.Mutex
 	state panel.State // the last published state
+	beat  time.Time   // when the loop last handled a tick
 
 	// Owned by Run's goroutine.
 	events    chan event
@@ -195,6 +196,15 @@ func (k *Kiosk) State() panel.State {
 	return s
 }
 
+// Beat is when the loop last handled a tick of its clock: a watchdog
+// feeder tells a hung loop by a Beat that grows old. It is the zero time
+// before Run's first tick.
+func (k *Kiosk) Beat() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.beat
+}
+
 // Run handles events until ctx ends, then cancels the jobs, waits for them
 // and returns ctx's error. After a shutdown it goes on showing drives
 // coming and going but starts nothing.
@@ -237,6 +247,9 @@ func (k *Kiosk) Run(ctx context.Context, in Inputs) error {
 			k.cond, k.message = c.Condition, c.Message
 			k.startWaiting(ctx)
 		case now := <-ticks:
+			k.mu.Lock()
+			k.beat = now
+			k.mu.Unlock()
 			k.tick(ctx, now)
 		case ev := <-k.events:
 			k.jobEvent(ctx, ev)

@@ -412,3 +412,20 @@ func TestPullDuringCheck(t *testing.T) {
 	h.waitSlot(0, panel.Done)
 	h.noJob()
 }
+
+// TestBeat: Beat is zero before the first tick and then the time of the
+// latest tick the loop handled, which is what the watchdog feeder reads.
+func TestBeat(t *testing.T) {
+	h := newHarness(t, Config{}, nil)
+	if b := h.k.Beat(); !b.IsZero() {
+		t.Errorf("Beat() before any tick = %v; want the zero time", b)
+	}
+	for i := 0; i < 2; i++ {
+		now := h.clock.advance(time.Second)
+		h.tick()
+		h.tick() // the loop has handled the first once it takes the second
+		if b := h.k.Beat(); !b.Equal(now) {
+			t.Errorf("Beat() after tick %d = %v; want %v", i, b, now)
+		}
+	}
+}
