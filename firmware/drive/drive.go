@@ -18,6 +18,7 @@ type Drive struct {
 	DiskSeq   uint64 // the kernel's number for this disk's current medium; 0 if the kernel gives none
 	SysPath   string // resolved path below /sys, e.g. /devices/platform/.../block/sda
 	Partition bool   // a partition, not a whole disk
+	PartNum   int    // the partition's number in its disk's table; 0 for a whole disk
 
 	USB      bool   // attached through USB (the sysfs path runs through a USB device)
 	PortPath string // USB port path of the device, e.g. "1-1.2"; "" when not on USB

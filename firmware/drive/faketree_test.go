@@ -96,8 +96,9 @@ func buildTree(t *testing.T, name string) string {
 			major, minor, _ := strings.Cut(attrs["dev"], ":")
 			env := "MAJOR=" + major + "\nMINOR=" + minor + "\nDEVNAME=" + kname + "\n"
 			if partition {
-				env += "DEVTYPE=partition\n"
-				write(filepath.Join(dev, "partition"), strings.TrimPrefix(kname, strings.TrimRight(kname, "0123456789"))+"\n")
+				partn := strings.TrimPrefix(kname, strings.TrimRight(kname, "0123456789"))
+				env += "DEVTYPE=partition\nPARTN=" + partn + "\n"
+				write(filepath.Join(dev, "partition"), partn+"\n")
 				if u := attrs["partuuid"]; u != "" {
 					env += "PARTUUID=" + u + "\n"
 				}

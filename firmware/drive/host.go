@@ -113,6 +113,11 @@ func (h *Host) Drive(name string) (Drive, error) {
 		}
 	}
 	d.Partition = env["DEVTYPE"] == "partition"
+	if d.Partition {
+		if d.PartNum, err = strconv.Atoi(env["PARTN"]); err != nil {
+			return Drive{}, fmt.Errorf("block device %s: partition number %q: %w", name, env["PARTN"], err)
+		}
+	}
 	disk := dir
 	if d.Partition {
 		disk = filepath.Dir(dir)

@@ -29,7 +29,7 @@ func TestHostDrive(t *testing.T) {
 			SysPath: xhci + "/usb1/1-1/1-1.3/1-1.3.2/1-1.3.2:1.0/host0/target0:0:0/0:0:0:0/block/sda",
 			USB:     true, PortPath: "1-1.3.2", Port: "C.2", Vendor: "SanDisk", Model: "Ultra",
 			Size: 60062500 * 512, SectorSize: 512}},
-		{"pi4.txt", "sda1", Drive{Name: "sda1", Dev: DevNum{8, 1}, Partition: true,
+		{"pi4.txt", "sda1", Drive{Name: "sda1", Dev: DevNum{8, 1}, Partition: true, PartNum: 1,
 			SysPath: xhci + "/usb1/1-1/1-1.3/1-1.3.2/1-1.3.2:1.0/host0/target0:0:0/0:0:0:0/block/sda/sda1",
 			USB:     true, PortPath: "1-1.3.2", Port: "C.2", Vendor: "SanDisk", Model: "Ultra",
 			Size: 60060452 * 512, SectorSize: 512}},
