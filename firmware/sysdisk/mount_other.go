@@ -1,0 +1,10 @@
+//go:build !linux
+
+package sysdisk
+
+import "errors"
+
+// MountReadOnly fails: the kiosk mounts only on Linux.
+func MountReadOnly(dev, dir string) (unmount func() error, err error) {
+	return nil, errors.New("mount: only on Linux")
+}
