@@ -1,0 +1,425 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"flashkiosk/board"
+	"flashkiosk/firmware/drive"
+	"flashkiosk/firmware/flash"
+	"flashkiosk/firmware/journal"
+	"flashkiosk/firmware/kiosk"
+	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/panel"
+	"flashkiosk/firmware/refresh"
+	"flashkiosk/firmware/sysdisk"
+	"flashkiosk/firmware/watchdog"
+)
+
+// fatal is a condition that stops all writing, with its short LCD text.
+type fatal struct {
+	cond panel.Condition
+	msg  string
+}
+
+// run is the kiosk: it sets everything up, runs until ctx ends, and
+// returns nil then. A part that cannot be set up makes the kiosk show a
+// fatal condition rather than end.
+func run(ctx context.Context, o options, in io.Reader, out *console) error {
+	logf := out.logf
+	logf("kioskd: starting (%s)", version())
+	host := &drive.Host{Root: o.root, AsUSB: o.asUSB}
+	if len(o.asUSB) > 0 {
+		logf("kioskd: TEST MODE: loop devices %v count as USB drives", o.asUSB)
+	}
+	src := locate(o, host, logf)
+	defer src.release()
+
+	cfg, bad := loadConfig(src, o.root, logf)
+	p := openPanel(ctx, cfg.Profile, in, out, logf)
+	defer p.close()
+
+	lib, info, libBad := loadLibrary(src, logf)
+	if bad == nil {
+		bad = libBad
+	}
+	jdev, jr := openJournal(src.journal, logf)
+	defer jdev.Close()
+
+	host.Ports = cfg.Profile.PortMap()
+	if trusted := src.trusted(); trusted != nil {
+		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, trusted) })
+	}
+	policy := drive.Policy{MinSize: cfg.MinSize, MaxSize: cfg.MaxSize}
+	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
+		_, r := policy.Eligible(d, host.Facts(ctx, d))
+		if r != drive.OK {
+			logf("port %s: %s: refused: %v", d.Port, d, r)
+		} else {
+			logf("port %s: %s: ready", d.Port, d)
+		}
+		return r
+	})
+	df := &kiosk.DriveFlasher{Host: host, Eligible: policy.Eligible, Options: jobOptions(cfg, lib)}
+	flasher := kiosk.FlasherFunc(func(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
+		logf("port %s: %s: job started", d.Port, d)
+		res, err := df.Flash(ctx, d, progress)
+		if err != nil {
+			logf("port %s: %s: %s: %v", d.Port, d.Name, flash.Classify(err), err)
+		} else {
+			logf("port %s: %s: done: %s written and verified (%s), write %.1f MB/s, verify %.1f MB/s",
+				d.Port, d.Name, flash.Bytes(res.Bytes), res.Probe.Kind, mbps(res.Bytes, res.Write), mbps(res.Bytes, res.Verify))
+		}
+		return res, err
+	})
+
+	kcfg := kiosk.Config{StartOnInsert: cfg.Start == board.StartInsert, Library: info, Logf: logf}
+	for _, port := range cfg.Profile.Ports {
+		kcfg.Ports = append(kcfg.Ports, port.Name)
+	}
+	if bad != nil {
+		kcfg.Condition, kcfg.Message = bad.cond, bad.msg
+		logf("kioskd: writing no drive until this is fixed")
+	}
+	k := kiosk.New(kcfg, kiosk.SystemClock{}, flasher, checker, jr)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	drives := make(chan drive.Event)
+	done := make(chan struct{}, 4)
+	go func() { watch(ctx, host, drives, logf); done <- struct{}{} }()
+	go func() {
+		refresh.Run(ctx, refresh.Config{State: k.State, Display: p.display, Lights: p.lights, Clock: kiosk.SystemClock{}, Logf: logf})
+		done <- struct{}{}
+	}()
+	go func() { feedWatchdog(ctx, o.watchdog, k, logf); done <- struct{}{} }()
+	go func() { powerOff(ctx, k, src, logf); done <- struct{}{} }()
+	logf("kioskd: ready: board %s, %d ports, start on %s", cfg.Profile.Name, len(kcfg.Ports), cfg.Start)
+	k.Run(ctx, kiosk.Inputs{Drives: drives, GO: p.goB.Events(), Info: p.info.Events()})
+	cancel()
+	for range 4 {
+		<-done
+	}
+	return nil
+}
+
+func mbps(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds() / 1e6
+}
+
+// jobOptions turns the config into a flash job's options.
+func jobOptions(cfg *board.Config, lib *library.Library) flash.Options {
+	o := flash.Options{Library: lib, Label: cfg.Label}
+	if cfg.Fill == board.FillRandom {
+		o.Wipe = flash.WipeRandom
+	}
+	if cfg.Fake == board.FakeReject {
+		o.Fake = flash.Reject
+	}
+	return o
+}
+
+// watch reports drives, starting the watcher again when it fails.
+func watch(ctx context.Context, host *drive.Host, out chan<- drive.Event, logf func(string, ...any)) {
+	raw := make(chan drive.Event)
+	go func() {
+		for ctx.Err() == nil {
+			err := host.Watch(ctx, raw)
+			if ctx.Err() != nil {
+				return
+			}
+			logf("kioskd: drive watcher: %v; starting it again", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-raw:
+			if d := ev.Drive; d.USB && !d.Partition {
+				logf("drive %s: %s", ev.Kind, d)
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// feedWatchdog arms the hardware watchdog and feeds it while the kiosk's
+// loop keeps ticking.
+func feedWatchdog(ctx context.Context, path string, k *kiosk.Kiosk, logf func(string, ...any)) {
+	if path == "" {
+		return
+	}
+	dog, err := watchdog.Open(path, 15*time.Second)
+	if err != nil {
+		logf("kioskd: no hardware watchdog: %v", err)
+		return
+	}
+	logf("kioskd: watchdog %s armed, timeout %v", path, dog.Timeout())
+	started := time.Now()
+	healthy := func() error {
+		beat := k.Beat()
+		if beat.IsZero() {
+			if time.Since(started) > 30*time.Second {
+				return errors.New("the kiosk's loop never ticked")
+			}
+			return nil
+		}
+		if age := time.Since(beat); age > 10*time.Second {
+			return fmt.Errorf("the kiosk's loop has not ticked for %v", age.Round(time.Second))
+		}
+		return nil
+	}
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	watchdog.Keep(ctx, dog, healthy, t.C, logf)
+	// Leaving without disarming: ctx ends only when kioskd is stopped on a
+	// PC or in a test, where the next kioskd or the machine's own end
+	// follows. A kiosk's kioskd is never stopped.
+	dog.Close()
+}
+
+// powerOff finishes a shutdown the volunteer asked for: once the kiosk
+// says it is safe to unplug (jobs ended, journal closed), it unmounts the
+// library and flushes every disk.
+func powerOff(ctx context.Context, k *kiosk.Kiosk, src *sources, logf func(string, ...any)) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if k.State().Power == panel.SafeToUnplug {
+			src.release()
+			unix.Sync()
+			logf("kioskd: shut down: safe to unplug")
+			return
+		}
+	}
+}
+
+// openJournal opens the journal; when it cannot, the kiosk keeps its
+// records in memory for this boot and says so.
+func openJournal(path string, logf func(string, ...any)) (io.Closer, *journal.Journal) {
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err == nil {
+			j, err := journal.Open(f)
+			if err == nil {
+				c := j.Counters()
+				logf("kioskd: journal %s: boot %d, %d done, %d failed, %d fake, %d rejected so far", path, j.Boot(), c.Done, c.Failed, c.Fake, c.Rejected)
+				return f, j
+			}
+			f.Close()
+		}
+		logf("kioskd: journal %s: %v; this boot's records are kept in memory only", path, err)
+	} else {
+		logf("kioskd: no journal; this boot's records are kept in memory only")
+	}
+	f, err := os.CreateTemp("", "journal")
+	if err == nil {
+		os.Remove(f.Name())
+		err = f.Truncate(1 << 20)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("kioskd: no room for a journal in memory: %v", err))
+	}
+	j, err := journal.Open(f)
+	if err != nil {
+		panic(fmt.Sprintf("kioskd: journal in memory: %v", err))
+	}
+	return f, j
+}
+
+// sources is where kioskd finds its config, key, library and journal.
+type sources struct {
+	configName string
+	config     []byte
+	configErr  error
+	key        ed25519.PublicKey
+	keyErr     error
+	library    string
+	libraryErr error
+	journal    string
+	unmount    func() error
+}
+
+// trusted is the key libraries must be signed with, or nil.
+func (s *sources) trusted() ed25519.PublicKey { return s.key }
+
+// release unmounts the library partition if kioskd mounted it.
+func (s *sources) release() {
+	if s.unmount != nil {
+		s.unmount()
+		s.unmount = nil
+	}
+}
+
+// locate finds the config, key, library and journal: from the flags, and
+// what they leave out from the kiosk's own disk.
+func locate(o options, host *drive.Host, logf func(string, ...any)) *sources {
+	s := &sources{configName: o.config, library: o.library, journal: o.journal}
+	if o.config != "" {
+		s.config, s.configErr = os.ReadFile(o.config)
+	}
+	if o.key != "" {
+		s.key, s.keyErr = library.ReadPublicKey(o.key)
+	}
+	if o.config != "" && o.key != "" && o.library != "" && o.journal != "" {
+		return s
+	}
+	disk, err := sysdisk.Find(host)
+	if err != nil {
+		logf("kioskd: %v", err)
+		if o.config == "" {
+			s.configName, s.configErr = sysdisk.ConfigFile, err
+		}
+		if o.key == "" {
+			s.keyErr = err
+		}
+		if o.library == "" {
+			s.libraryErr = err
+		}
+		return s
+	}
+	logf("kioskd: kiosk disk %s: boot %s, library %s, journal %s", disk.Name, disk.Boot, disk.Library, disk.Journal)
+	if o.config == "" {
+		s.configName = sysdisk.ConfigFile + " (" + disk.Boot + ")"
+		s.config, s.configErr = sysdisk.ReadFile(disk.Boot, sysdisk.ConfigFile)
+	}
+	if o.key == "" {
+		s.key, s.keyErr = readKey(disk.Boot)
+	}
+	if o.library == "" {
+		s.library = o.mount
+		s.unmount, s.libraryErr = sysdisk.MountReadOnly(disk.Library, o.mount)
+	}
+	if o.journal == "" {
+		s.journal = disk.Journal
+	}
+	return s
+}
+
+// readKey reads library.pub off the boot partition, through a file in
+// memory because the key format's reader takes a file.
+func readKey(boot string) (ed25519.PublicKey, error) {
+	b, err := sysdisk.ReadFile(boot, sysdisk.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "key")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	f := filepath.Join(dir, sysdisk.KeyFile)
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		return nil, err
+	}
+	k, err := library.ReadPublicKey(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", sysdisk.KeyFile, boot, err)
+	}
+	return k, nil
+}
+
+// loadConfig parses kiosk.toml. A bad or missing one gives the board's
+// own defaults, so the panel can show why, and a fatal condition.
+func loadConfig(s *sources, root string, logf func(string, ...any)) (*board.Config, *fatal) {
+	if s.configErr == nil {
+		cfg, err := board.Parse(s.configName, s.config)
+		if err == nil {
+			return cfg, nil
+		}
+		s.configErr = err
+	}
+	cfg := board.Default()
+	if p, ok := board.Lookup(guessBoard(root)); ok {
+		cfg.Profile = p
+	}
+	logf("kioskd: config: %v", s.configErr)
+	msg := "CFG " + filepath.Base(s.configName)
+	var ce *board.ConfigError
+	if errors.As(s.configErr, &ce) {
+		msg = ce.Short(cfg.Profile.LCD.Cols)
+	} else if errors.Is(s.configErr, os.ErrNotExist) || errors.Is(s.configErr, sysdisk.ErrNotFound) {
+		msg = "NO kiosk.toml"
+	}
+	logf("kioskd: showing board %s's panel to say so", cfg.Profile.Name)
+	return cfg, &fatal{panel.BadConfig, msg}
+}
+
+// guessBoard names the profile of the board kioskd runs on, from the
+// device tree's model, for when kiosk.toml cannot say: "vm" elsewhere.
+func guessBoard(root string) string {
+	b, _ := os.ReadFile(filepath.Join(root, "proc", "device-tree", "model"))
+	model := string(b)
+	for _, m := range []struct{ prefix, board string }{
+		{"Raspberry Pi 3 Model B Plus", "pi3bplus"},
+		{"Raspberry Pi 3 Model B", "pi3b"},
+		{"Raspberry Pi 4 Model B", "pi4b"},
+		{"Raspberry Pi 5", "pi5"},
+		{"Raspberry Pi Zero 2", "pizero2w"},
+	} {
+		if len(model) >= len(m.prefix) && model[:len(m.prefix)] == m.prefix {
+			return m.board
+		}
+	}
+	return "vm"
+}
+
+// loadLibrary opens the library and checks its signature and files' sizes.
+func loadLibrary(s *sources, logf func(string, ...any)) (*library.Library, panel.Library, *fatal) {
+	if s.libraryErr != nil {
+		logf("kioskd: library: %v", s.libraryErr)
+		return nil, panel.Library{}, &fatal{panel.NoLibrary, "NO LIBRARY"}
+	}
+	lib, err := library.Open(s.library)
+	if err != nil {
+		logf("kioskd: library: %v", err)
+		return nil, panel.Library{}, &fatal{panel.NoLibrary, "NO LIBRARY"}
+	}
+	m := lib.Manifest
+	info := panel.Library{Name: m.Name, Date: m.Date, Size: uint64(m.Total().Bytes), Signature: panel.SigInvalid}
+	switch {
+	case s.keyErr != nil:
+		logf("kioskd: trusted key: %v", s.keyErr)
+		return lib, info, &fatal{panel.BadSignature, "NO KEY"}
+	case s.key == nil:
+		logf("kioskd: no trusted key")
+		return lib, info, &fatal{panel.BadSignature, "NO KEY"}
+	}
+	if err := lib.CheckSignature(s.key); err != nil {
+		logf("kioskd: library %q: %v", m.Name, err)
+		return lib, info, &fatal{panel.BadSignature, "BAD SIGNATURE"}
+	}
+	info.Signature = panel.SigValid
+	if err := lib.CheckSizes(); err != nil {
+		logf("kioskd: library %q: %v", m.Name, err)
+		return lib, info, &fatal{panel.NoLibrary, "LIBRARY DAMAGED"}
+	}
+	t := m.Total()
+	logf("kioskd: library %q of %s: %d files, %s, signed by %s", m.Name, m.Date, t.Files, flash.Bytes(t.Bytes), library.Fingerprint(s.key))
+	return lib, info, nil
+}

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"flashkiosk/firmware/flash"
+	"flashkiosk/firmware/journal"
+	"flashkiosk/firmware/library"
+	"flashkiosk/hal/sim"
+)
+
+// wait bounds every wait for the kiosk; generous, as machines are shared.
+const wait = 2 * time.Minute
+
+var marker = []byte("DONOR-DATA-MUST-GO ")
+
+// build builds kioskd once for the package's tests.
+var build = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "kioskd")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "kioskd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// running is a kioskd started by a test, with what its console showed.
+type running struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	exit  chan error
+
+	mu   sync.Mutex
+	lcd  []string
+	leds map[string]bool
+	logs []string
+	seen chan struct{} // closed and replaced on every line
+}
+
+func startKioskd(t *testing.T, args ...string) *running {
+	t.Helper()
+	bin, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &running{t: t, cmd: cmd, stdin: stdin, exit: make(chan error, 1), leds: map[string]bool{}, seen: make(chan struct{})}
+	go r.read(stdout)
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+func (r *running) read(stdout io.Reader) {
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		m, ok, err := sim.Decode([]byte(line))
+		r.mu.Lock()
+		switch {
+		case err != nil:
+			r.logs = append(r.logs, "BAD PANEL LINE: "+line)
+		case !ok:
+			r.logs = append(r.logs, line)
+		case m.LCD != nil:
+			r.lcd = m.LCD
+		case m.LED != "" && m.On != nil:
+			r.leds[m.LED] = *m.On
+		}
+		close(r.seen)
+		r.seen = make(chan struct{})
+		r.mu.Unlock()
+	}
+	r.exit <- r.cmd.Wait()
+}
+
+// stop stops kioskd as a service manager would and checks that it ends.
+func (r *running) stop() {
+	if r.cmd.ProcessState != nil || r.exit == nil {
+		return
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-r.exit:
+		if err != nil {
+			r.t.Errorf("kioskd after SIGTERM: %v", err)
+		}
+	case <-time.After(wait):
+		r.cmd.Process.Kill()
+		r.t.Errorf("kioskd did not end after SIGTERM")
+	}
+	r.exit = nil
+	if r.t.Failed() {
+		r.t.Logf("kioskd's log:\n%s", strings.Join(r.logs, "\n"))
+	}
+}
+
+// until waits until ok holds for the console seen so far.
+func (r *running) until(what string, ok func(lcd []string, leds map[string]bool, logs []string) bool) {
+	r.t.Helper()
+	deadline := time.After(wait)
+	for {
+		r.mu.Lock()
+		done := ok(r.lcd, r.leds, r.logs)
+		seen := r.seen
+		r.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-seen:
+		case <-deadline:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.t.Fatalf("waited %v for %s; the LCD shows %q, LEDs %v, log:\n%s", wait, what, r.lcd, r.leds, strings.Join(r.logs, "\n"))
+		}
+	}
+}
+
+func (r *running) press(button string) {
+	r.t.Helper()
+	if _, err := fmt.Fprintf(r.stdin, "@panel {\"press\":%q,\"ms\":100}\n", button); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func countLogs(logs []string, s string) int {
+	n := 0
+	for _, l := range logs {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func lcdHas(lcd []string, rows ...string) bool {
+	for _, want := range rows {
+		if !slices.ContainsFunc(lcd, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// testLibrary builds and signs a small library with Korean names; it
+// returns the library's folder and the public key's file.
+func testLibrary(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	files := map[string]string{
+		"위키백과/대문.html":    "<h1>위키백과</h1>",
+		"위키백과/자유.txt":     strings.Repeat("자유 ", 20000),
+		"films/readme.txt": "documentaries",
+	}
+	for name, body := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := bytes.Repeat([]byte("film frame "), 300000)
+	if err := os.WriteFile(filepath.Join(src, "films", "film.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(dir, "lib")
+	ctx := context.Background()
+	if _, err := library.Build(ctx, src, lib, library.BuildOptions{Name: "시험 library", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "kiosk.key")
+	if _, err := library.GenerateKey(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	key, err := library.ReadPrivateKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := library.Sign(ctx, lib, key); err != nil {
+		t.Fatal(err)
+	}
+	return lib, keyFile + library.PublicKeySuffix
+}
+
+// loopDrive attaches a sparse image of size bytes holding the donor
+// marker at its start, middle and end as a loop device; it returns the
+// device's path.
+func loopDrive(t *testing.T, size int64) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root (loop devices); run it as root")
+	}
+	img := filepath.Join(t.TempDir(), "stick.img")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{0, size / 2, size - int64(len(marker))} {
+		if _, err := f.WriteAt(marker, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	out, err := exec.Command("losetup", "-f", "--show", "--direct-io=on", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup: %v: %s", err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() {
+		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
+			t.Errorf("losetup -d %s: %v: %s", dev, err, out)
+		}
+	})
+	return dev
+}
+
+// markers counts the donor markers left on dev.
+func markers(t *testing.T, dev string) int {
+	t.Helper()
+	b, err := os.ReadFile(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(b, marker)
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func journalFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "journal.img")
+	if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const driveSize = 64 << 20
+
+// TestThreeDrives runs the real kioskd, with the simulated panel on its
+// console, against three real loop devices that the test lets it treat as
+// USB drives in ports 1 to 3: they show as ready, GO starts all three, all
+// three end done, and afterwards each holds the library (flash.Check), no
+// donor data, and the journal holds three records.
+func TestThreeDrives(t *testing.T) {
+	lib, pub := testLibrary(t)
+	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\nlabel = \"KIOSK TEST\"\n")
+	jfile := journalFile(t)
+	var devs, usb []string
+	for i := 1; i <= 3; i++ {
+		dev := loopDrive(t, driveSize)
+		devs = append(devs, dev)
+		usb = append(usb, fmt.Sprintf("%s=%d", filepath.Base(dev), i))
+	}
+	k := startKioskd(t, "-config", cfg, "-key", pub, "-library", lib, "-journal", jfile, "-watchdog", "", "-unsafe-test-usb", strings.Join(usb, ","))
+	k.until("three drives ready", func(lcd []string, _ map[string]bool, _ []string) bool {
+		return lcdHas(lcd, "P1 READY", "P2 READY", "P3 READY", "P4 empty")
+	})
+	k.press("go")
+	k.until("three drives done", func(lcd []string, leds map[string]bool, logs []string) bool {
+		return countLogs(logs, ": done: ") == 3 && lcdHas(lcd, "P1 DONE", "P2 DONE", "P3 DONE") &&
+			leds["1.green"] && leds["2.green"] && leds["3.green"]
+	})
+	for i := 1; i <= 3; i++ {
+		if red := k.leds[fmt.Sprintf("%d.red", i)]; red {
+			t.Errorf("port %d's red LED is on after a good write", i)
+		}
+	}
+	k.stop()
+
+	l, err := library.Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range devs {
+		f, err := os.Open(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := flash.Check(context.Background(), f, driveSize, l)
+		f.Close()
+		if err != nil || !rep.OK() || rep.Label != "KIOSK TEST" {
+			t.Errorf("flash.Check(%s) = %+v, %v; want every file intact, label KIOSK TEST", dev, rep, err)
+		}
+		if n := markers(t, dev); n != 0 {
+			t.Errorf("%s holds %d donor markers after the write; want none", dev, n)
+		}
+	}
+	jf, err := os.Open(jfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jf.Close()
+	j, err := journal.OpenReadOnly(jf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []string
+	for _, r := range j.Records() {
+		if r.Outcome != "done" || r.Library != "시험 library" || r.Real != driveSize {
+			t.Errorf("journal record %+v; want done, library 시험 library, %d bytes", r, driveSize)
+		}
+		ports = append(ports, r.Port)
+	}
+	slices.Sort(ports)
+	if !slices.Equal(ports, []string{"1", "2", "3"}) || j.Counters().Done != 3 {
+		t.Errorf("journal holds records of ports %v, %d done; want 1, 2, 3 and 3 done", ports, j.Counters().Done)
+	}
+}
+
+// TestRefusesToWork: with a broken kiosk.toml, or a library whose
+// signature the kiosk's key does not accept, kioskd shows why on the LCD,
+// blinks the status LED and writes no drive, GO or not.
+func TestRefusesToWork(t *testing.T) {
+	lib, pub := testLibrary(t)
+	_, otherPub := testLibrary(t)
+	good := "board = \"vm\"\nmin_size = \"32MiB\"\n"
+	tests := []struct {
+		name, config, key, lcd, log string
+	}{
+		{"bad config", good + "fill = \"blue\"\n", pub, "CFG L3 fill", "kiosk.toml:3: fill"},
+		{"untrusted key", good, otherPub, "LIBRARY BAD SIG", "which is not trusted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dev := loopDrive(t, driveSize)
+			cfg := writeFile(t, "kiosk.toml", tc.config)
+			k := startKioskd(t, "-config", cfg, "-key", tc.key, "-library", lib, "-journal", journalFile(t), "-watchdog", "",
+				"-unsafe-test-usb", filepath.Base(dev)+"=1")
+			k.until("the fatal screen", func(lcd []string, _ map[string]bool, logs []string) bool {
+				return strings.Contains(strings.Join(lcd, "|"), tc.lcd) && countLogs(logs, tc.log) > 0 &&
+					countLogs(logs, "drive added: "+filepath.Base(dev)) > 0
+			})
+			k.press("go")
+			k.press("go")
+			time.Sleep(time.Second) // a wrong start would be under way by now
+			k.stop()
+			if n := countLogs(k.logs, ": job started"); n != 0 {
+				t.Errorf("kioskd started %d jobs while it must not work", n)
+			}
+			if n := markers(t, dev); n != 3 {
+				t.Errorf("%s holds %d of its 3 donor markers; want all, untouched", dev, n)
+			}
+		})
+	}
+}
