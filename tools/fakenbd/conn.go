@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 )
 
 // errAbort says the client ended the handshake politely.
@@ -24,7 +23,6 @@ func broke(format string, args ...any) error {
 // conn is one client connection.
 type conn struct {
 	e        *Export
-	c        net.Conn
 	r        *bufio.Reader
 	w        *bufio.Writer
 	noZeroes bool

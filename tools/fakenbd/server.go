@@ -53,16 +53,17 @@ func Serve(ctx context.Context, l net.Listener, e *Export) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &conn{e: e, c: nc, r: bufio.NewReaderSize(nc, 64<<10), w: bufio.NewWriterSize(nc, 64<<10)}
-			err := c.serve()
+			c := &conn{e: e, r: bufio.NewReaderSize(nc, 64<<10), w: bufio.NewWriterSize(nc, 64<<10)}
+			// Counted before the close, so a client that sees its
+			// connection end also sees the count.
+			if err := c.serve(); err != nil && ctx.Err() == nil {
+				e.dropped.Add(1)
+				e.lastDrop.Store(err.Error())
+			}
 			mu.Lock()
 			delete(conns, nc)
 			mu.Unlock()
 			nc.Close()
-			if err != nil && ctx.Err() == nil {
-				e.dropped.Add(1)
-				e.lastDrop.Store(err.Error())
-			}
 		}()
 	}
 }
