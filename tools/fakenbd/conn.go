@@ -241,7 +241,7 @@ func (c *conn) request(typ, flags uint16, off uint64, n uint32) (errno uint32, d
 		if n > maxPayload {
 			return errnoEOVERFLOW, nil, nil
 		}
-		if flags != 0 || !c.e.inRange(off, n) {
+		if flags&^cmdFlagFUA != 0 || !c.e.inRange(off, n) { // FUA means nothing to a read
 			return errnoEINVAL, nil, nil
 		}
 		p := c.buffer(n)

@@ -223,6 +223,8 @@ func TestTransmission(t *testing.T) {
 		{"write past the real size", cmdWrite, cmdFlagFUA, 3*mib + 10, uint32(len(stamp)), stamp, 0},
 		{"write past the claimed size", cmdWrite, 0, 4*mib - 10, uint32(len(stamp)), stamp, errnoENOSPC},
 		{"write with an unknown flag", cmdWrite, 2, 0, uint32(len(stamp)), stamp, errnoEINVAL},
+		{"read with FUA, which means nothing to it", cmdRead, cmdFlagFUA, 0, 512, nil, 0},
+		{"read with an unknown flag", cmdRead, 2, 0, 512, nil, errnoEINVAL},
 		{"read past the claimed size", cmdRead, 0, 4 * mib, 1, nil, errnoEINVAL},
 		{"read at an offset that overflows", cmdRead, 0, 1<<64 - 1, 2, nil, errnoEINVAL},
 		{"read too long", cmdRead, 0, 0, maxPayload + 1, nil, errnoEOVERFLOW},
@@ -230,7 +232,7 @@ func TestTransmission(t *testing.T) {
 		{"an unknown command", 99, 0, 0, 0, nil, errnoEINVAL},
 		{"flush", cmdFlush, 0, 0, 0, nil, 0},
 	} {
-		if errno, _ := c.request(tc.typ, tc.flags, tc.off, tc.n, tc.payload, false); errno != tc.wantErrno {
+		if errno, _ := c.request(tc.typ, tc.flags, tc.off, tc.n, tc.payload, tc.typ == cmdRead); errno != tc.wantErrno {
 			t.Errorf("%s: error %d; want %d", tc.name, errno, tc.wantErrno)
 		}
 	}
@@ -244,8 +246,8 @@ func TestTransmission(t *testing.T) {
 		t.Errorf("connection open after NBD_CMD_DISC; want it closed")
 	}
 	st := s.Stats()
-	if st.Refused != 7 || st.Writes != 1 || st.Flushes != 2 || st.PastReal != int64(len(stamp)) || st.Dropped != 0 {
-		t.Errorf("Stats() = %+v; want 7 refused, 1 write, 2 flushes (FUA and flush), %d bytes past the real size, none dropped", st, len(stamp))
+	if st.Refused != 8 || st.Writes != 1 || st.Flushes != 2 || st.PastReal != int64(len(stamp)) || st.Dropped != 0 {
+		t.Errorf("Stats() = %+v; want 8 refused, 1 write, 2 flushes (FUA and flush), %d bytes past the real size, none dropped", st, len(stamp))
 	}
 }
 

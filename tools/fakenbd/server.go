@@ -79,7 +79,8 @@ type Server struct {
 }
 
 // Start opens cfg's export and serves it on a new unix socket at socket
-// until ctx ends or Close is called.
+// until ctx ends or Close is called. Close must be called either way: it
+// closes the backing file.
 func Start(ctx context.Context, socket string, cfg Config) (*Server, error) {
 	e, err := Open(cfg)
 	if err != nil {
