@@ -84,17 +84,19 @@ func (d *Drive) Close() error {
 	return err
 }
 
-// locate maps a byte range of the reported drive to the backing file: the
-// offset there, how many bytes map contiguously, and whether they exist.
-func (d *Drive) locate(off, n int64) (at, run int64, exists bool) {
-	real := d.opts.Real
-	if real >= d.opts.Reported {
-		return off, min(n, d.opts.Reported-off), true
+// Locate maps a byte range of the reported drive to the backing store of
+// Real bytes: the offset there, how many bytes map contiguously, and
+// whether they exist. Other fakes (the NBD server of tools/fakenbd) share
+// it, so every fake wraps and loses bytes the same way.
+func (o Options) Locate(off, n int64) (at, run int64, exists bool) {
+	real := o.Real
+	if real >= o.Reported {
+		return off, min(n, o.Reported-off), true
 	}
 	if off < real {
 		return off, min(n, real-off), true
 	}
-	if d.opts.Mode == Limbo || real == 0 {
+	if o.Mode == Limbo || real == 0 {
 		return off, n, false
 	}
 	at = off % real
@@ -159,7 +161,7 @@ func (n *diskNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 		return nil, syscall.EIO
 	}
 	for done := int64(0); done < int64(len(dest)); {
-		at, run, exists := n.d.locate(off+done, int64(len(dest))-done)
+		at, run, exists := n.d.opts.Locate(off+done, int64(len(dest))-done)
 		part := dest[done : done+run]
 		if !exists {
 			clear(part)
@@ -182,7 +184,7 @@ func (n *diskNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off 
 		return 0, syscall.EIO
 	}
 	for done := int64(0); done < int64(len(data)); {
-		at, run, exists := n.d.locate(off+done, int64(len(data))-done)
+		at, run, exists := n.d.opts.Locate(off+done, int64(len(data))-done)
 		if exists {
 			if _, err := n.d.backing.WriteAt(data[done:done+run], at); err != nil {
 				return uint32(done), syscall.EIO

@@ -7,7 +7,8 @@ import (
 	"os"
 )
 
-// Stick is a virtual USB mass-storage device backed by an image file.
+// Stick is a virtual USB mass-storage device backed by an image file or
+// an NBD export.
 type Stick struct {
 	Image    string // raw image file
 	ReadOnly bool   // the guest sees a write-protected drive
@@ -23,13 +24,20 @@ type Stick struct {
 	// FailSectors are 512-byte sectors whose reads and writes fail with an
 	// I/O error (qemu's blkdebug), for dying sticks.
 	FailSectors []int64
+	// NBD, if not "", is the unix socket of an NBD server (such as
+	// tools/fakenbd) whose default export backs the stick instead of Image.
+	NBD string
 }
 
 // blockNode is the blockdev-add definition of the stick's block node
-// id+"-file": the image, under blkdebug when sectors must fail, under a
-// throttle filter when it must be slow (its throttle group is made first).
+// id+"-file": the image or NBD export, under blkdebug when sectors must
+// fail, under a throttle filter when it must be slow (its throttle group
+// is made first).
 func (vm *VM) blockNode(ctx context.Context, id string, s Stick) (map[string]any, error) {
 	file := map[string]any{"driver": "file", "filename": s.Image}
+	if s.NBD != "" {
+		file = nbdNode(s.NBD)
+	}
 	if len(s.FailSectors) > 0 {
 		var inject []map[string]any
 		for _, sector := range s.FailSectors {
