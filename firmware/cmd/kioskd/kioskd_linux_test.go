@@ -180,8 +180,8 @@ func testLibrary(t *testing.T) (string, string) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	files := map[string]string{
-		"위키백과/대문.html":    "<h1>위키백과</h1>",
-		"위키백과/자유.txt":     strings.Repeat("자유 ", 20000),
+		"위키백과/대문.html":     "<h1>위키백과</h1>",
+		"위키백과/자유.txt":      strings.Repeat("자유 ", 20000),
 		"films/readme.txt": "documentaries",
 	}
 	for name, body := range files {
