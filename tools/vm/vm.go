@@ -23,6 +23,9 @@ type Config struct {
 	Append string // added to the kernel command line
 	Memory int    // MiB; 0 means 512
 	Disks  []Disk // attached at boot as virtio disks vda, vdb, …
+	// Devices are further qemu devices, as -device takes them: "i6300esb"
+	// is a watchdog the arm64 kernel drives.
+	Devices []string
 	// Dir holds the QMP socket; "" means a new temporary folder, removed
 	// by Close.
 	Dir string
@@ -46,6 +49,7 @@ type Line struct {
 // VM is a running qemu.
 type VM struct {
 	cmd     *exec.Cmd
+	stdin   io.WriteCloser // the serial console's input
 	qmp     *qmpConn
 	lines   chan Line
 	exited  chan struct{} // closed when qemu has exited
@@ -53,6 +57,7 @@ type VM struct {
 	tmpDir  string
 	stopCtx func() bool
 
+	sendMu sync.Mutex // one line at a time on the console
 	mu     sync.Mutex
 	tail   []string         // the last console lines, for error messages
 	sticks map[string]Stick // plugged sticks by id
@@ -90,12 +95,16 @@ func Start(ctx context.Context, cfg Config) (*VM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vm: %w", err)
 	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("vm: %w", err)
+	}
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("vm: start %s: %w", bin, err)
 	}
-	vm := &VM{cmd: cmd, lines: make(chan Line, 4096), exited: make(chan struct{}), tmpDir: tmp}
+	vm := &VM{cmd: cmd, stdin: stdin, lines: make(chan Line, 4096), exited: make(chan struct{}), tmpDir: tmp}
 	go vm.readConsole(stdout, cfg.Console)
 	go func() {
 		vm.waitErr = cmd.Wait()
@@ -146,7 +155,20 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 		}
 		args = append(args, "-drive", drive, "-device", fmt.Sprintf("virtio-blk-pci,drive=disk%d", i))
 	}
+	for _, d := range cfg.Devices {
+		args = append(args, "-device", d)
+	}
 	return bin, args, nil
+}
+
+// Send types line and a newline on the serial console.
+func (vm *VM) Send(line string) error {
+	vm.sendMu.Lock()
+	defer vm.sendMu.Unlock()
+	if _, err := io.WriteString(vm.stdin, line+"\n"); err != nil {
+		return fmt.Errorf("vm: send to the console: %w", err)
+	}
+	return nil
 }
 
 func (vm *VM) readConsole(r io.Reader, copyTo io.Writer) {

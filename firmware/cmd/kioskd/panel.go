@@ -35,6 +35,9 @@ func (noButton) Events() <-chan hal.ButtonEvent { return nil }
 // that cannot be opened is logged and left out, so the rest still works.
 func openPanel(ctx context.Context, p board.Profile, in io.Reader, out io.Writer, logf func(string, ...any)) *hwPanel {
 	if p.Simulated {
+		if err := noEcho(in); err != nil {
+			logf("panel: console echo: %v", err)
+		}
 		sp := sim.New(ctx, in, out, p.LCD.Cols, p.LCD.Rows, len(p.Ports), sim.WithLog(func(err error) { logf("panel: %v", err) }))
 		hp := &hwPanel{goB: sp.Button("go"), info: sp.Button("info"), display: sp.Display(), close: func() {}}
 		hp.lights.Status = sp.LED("status")
