@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -41,18 +40,13 @@ var build = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// running is a kioskd started by a test, with what its console showed.
+// running is a kioskd started by a test and its console.
 type running struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	exit  chan error
-
-	mu   sync.Mutex
-	lcd  []string
-	leds map[string]bool
-	logs []string
-	seen chan struct{} // closed and replaced on every line
+	t       *testing.T
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	exit    chan error
+	console *sim.Console
 }
 
 func startKioskd(t *testing.T, args ...string) *running {
@@ -74,39 +68,18 @@ func startKioskd(t *testing.T, args ...string) *running {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &running{t: t, cmd: cmd, stdin: stdin, exit: make(chan error, 1), leds: map[string]bool{}, seen: make(chan struct{})}
-	go r.read(stdout)
-	t.Cleanup(func() { r.stop() })
+	r := &running{t: t, cmd: cmd, stdin: stdin, exit: make(chan error, 1), console: sim.NewConsole(20, 4)}
+	go func() {
+		r.console.Read(stdout)
+		r.exit <- cmd.Wait()
+	}()
+	t.Cleanup(r.stop)
 	return r
-}
-
-func (r *running) read(stdout io.Reader) {
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		m, ok, err := sim.Decode([]byte(line))
-		r.mu.Lock()
-		switch {
-		case err != nil:
-			r.logs = append(r.logs, "BAD PANEL LINE: "+line)
-		case !ok:
-			r.logs = append(r.logs, line)
-		case m.LCD != nil:
-			r.lcd = m.LCD
-		case m.LED != "" && m.On != nil:
-			r.leds[m.LED] = *m.On
-		}
-		close(r.seen)
-		r.seen = make(chan struct{})
-		r.mu.Unlock()
-	}
-	r.exit <- r.cmd.Wait()
 }
 
 // stop stops kioskd as a service manager would and checks that it ends.
 func (r *running) stop() {
-	if r.cmd.ProcessState != nil || r.exit == nil {
+	if r.exit == nil {
 		return
 	}
 	r.cmd.Process.Signal(syscall.SIGTERM)
@@ -121,35 +94,24 @@ func (r *running) stop() {
 	}
 	r.exit = nil
 	if r.t.Failed() {
-		r.t.Logf("kioskd's log:\n%s", strings.Join(r.logs, "\n"))
+		_, logs := r.console.Snapshot()
+		r.t.Logf("kioskd's log:\n%s", strings.Join(logs, "\n"))
 	}
 }
 
-// until waits until ok holds for the console seen so far.
-func (r *running) until(what string, ok func(lcd []string, leds map[string]bool, logs []string) bool) {
+// until waits until ok holds for what the console showed so far.
+func (r *running) until(what string, ok func(v sim.View, logs []string) bool) {
 	r.t.Helper()
-	deadline := time.After(wait)
-	for {
-		r.mu.Lock()
-		done := ok(r.lcd, r.leds, r.logs)
-		seen := r.seen
-		r.mu.Unlock()
-		if done {
-			return
-		}
-		select {
-		case <-seen:
-		case <-deadline:
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.t.Fatalf("waited %v for %s; the LCD shows %q, LEDs %v, log:\n%s", wait, what, r.lcd, r.leds, strings.Join(r.logs, "\n"))
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := r.console.Until(ctx, ok); err != nil {
+		r.t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
 
 func (r *running) press(button string) {
 	r.t.Helper()
-	if _, err := fmt.Fprintf(r.stdin, "@panel {\"press\":%q,\"ms\":100}\n", button); err != nil {
+	if _, err := r.stdin.Write(sim.Encode(sim.Message{Press: button, MS: 100})); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -162,15 +124,6 @@ func countLogs(logs []string, s string) int {
 		}
 	}
 	return n
-}
-
-func lcdHas(lcd []string, rows ...string) bool {
-	for _, want := range rows {
-		if !slices.ContainsFunc(lcd, func(l string) bool { return strings.HasPrefix(l, want) }) {
-			return false
-		}
-	}
-	return true
 }
 
 // testLibrary builds and signs a small library with Korean names; it
@@ -294,16 +247,17 @@ func TestThreeDrives(t *testing.T) {
 		usb = append(usb, fmt.Sprintf("%s=%d", filepath.Base(dev), i))
 	}
 	k := startKioskd(t, "-config", cfg, "-key", pub, "-library", lib, "-journal", jfile, "-watchdog", "", "-unsafe-test-usb", strings.Join(usb, ","))
-	k.until("three drives ready", func(lcd []string, _ map[string]bool, _ []string) bool {
-		return lcdHas(lcd, "P1 READY", "P2 READY", "P3 READY", "P4 empty")
+	k.until("three drives ready", func(v sim.View, _ []string) bool {
+		return v.Has("P1 READY", "P2 READY", "P3 READY", "P4 empty")
 	})
 	k.press("go")
-	k.until("three drives done", func(lcd []string, leds map[string]bool, logs []string) bool {
-		return countLogs(logs, ": done: ") == 3 && lcdHas(lcd, "P1 DONE", "P2 DONE", "P3 DONE") &&
-			leds["1.green"] && leds["2.green"] && leds["3.green"]
+	k.until("three drives done", func(v sim.View, logs []string) bool {
+		return countLogs(logs, ": done: ") == 3 && v.Has("P1 DONE", "P2 DONE", "P3 DONE") &&
+			v.LEDs["1.green"] && v.LEDs["2.green"] && v.LEDs["3.green"]
 	})
+	v, _ := k.console.Snapshot()
 	for i := 1; i <= 3; i++ {
-		if red := k.leds[fmt.Sprintf("%d.red", i)]; red {
+		if red := v.LEDs[fmt.Sprintf("%d.red", i)]; red {
 			t.Errorf("port %d's red LED is on after a good write", i)
 		}
 	}
@@ -368,15 +322,16 @@ func TestRefusesToWork(t *testing.T) {
 			cfg := writeFile(t, "kiosk.toml", tc.config)
 			k := startKioskd(t, "-config", cfg, "-key", tc.key, "-library", lib, "-journal", journalFile(t), "-watchdog", "",
 				"-unsafe-test-usb", filepath.Base(dev)+"=1")
-			k.until("the fatal screen", func(lcd []string, _ map[string]bool, logs []string) bool {
-				return strings.Contains(strings.Join(lcd, "|"), tc.lcd) && countLogs(logs, tc.log) > 0 &&
+			k.until("the fatal screen", func(v sim.View, logs []string) bool {
+				return strings.Contains(strings.Join(v.LCD, "|"), tc.lcd) && countLogs(logs, tc.log) > 0 &&
 					countLogs(logs, "drive added: "+filepath.Base(dev)) > 0
 			})
 			k.press("go")
 			k.press("go")
 			time.Sleep(time.Second) // a wrong start would be under way by now
 			k.stop()
-			if n := countLogs(k.logs, ": job started"); n != 0 {
+			_, logs := k.console.Snapshot()
+			if n := countLogs(logs, ": job started"); n != 0 {
 				t.Errorf("kioskd started %d jobs while it must not work", n)
 			}
 			if n := markers(t, dev); n != 3 {

@@ -107,7 +107,7 @@ func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader
 	if keys != nil {
 		go readKeys(ctx, keys, dst, quit, warn)
 	}
-	v := newPanelView()
+	v := sim.NewView(16, 2)
 	fmt.Fprint(out, frame(v, help, color))
 	for {
 		select {
@@ -126,7 +126,7 @@ func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader
 				fmt.Fprintf(warn, "kioskctl: %s\n", oneLine(err.Error()))
 				continue
 			}
-			if ok && v.apply(m) {
+			if ok && v.Apply(m) {
 				fmt.Fprint(out, frame(v, help, color))
 			}
 		}
@@ -163,32 +163,6 @@ func readKeys(ctx context.Context, keys io.Reader, dst io.Writer, quit chan<- st
 	}
 }
 
-// panelView is what the panel shows, built from the lines the kiosk sent.
-type panelView struct {
-	lcd    []string
-	glyphs map[string][]string
-	leds   map[string]bool
-}
-
-func newPanelView() *panelView {
-	return &panelView{lcd: []string{strings.Repeat(" ", 16), strings.Repeat(" ", 16)}, glyphs: map[string][]string{}, leds: map[string]bool{}}
-}
-
-// apply takes in one line from the kiosk and reports whether it changed
-// what is shown; button lines (another viewer's) change nothing.
-func (v *panelView) apply(m sim.Message) bool {
-	switch {
-	case m.LCD != nil:
-		v.lcd = m.LCD
-		v.glyphs = m.Glyphs
-		return true
-	case m.LED != "" && m.On != nil:
-		v.leds[m.LED] = *m.On
-		return true
-	}
-	return false
-}
-
 // ANSI colours of the LED dots.
 const (
 	ansiReset = "\x1b[0m"
@@ -204,23 +178,23 @@ const (
 // With color it clears the terminal first and draws LEDs as coloured
 // dots; without, it names their colours and ends with a blank line, so a
 // pipe or a log gets one plain frame after another.
-func frame(v *panelView, help string, color bool) string {
+func frame(v *sim.View, help string, color bool) string {
 	var b strings.Builder
 	if color {
 		b.WriteString(ansiClear)
 	}
 	width := 0
-	for _, l := range v.lcd {
+	for _, l := range v.LCD {
 		width = max(width, len([]rune(l)))
 	}
 	bar := strings.Repeat("─", width)
 	b.WriteString("┌" + bar + "┐\n")
-	for _, l := range v.lcd {
+	for _, l := range v.LCD {
 		b.WriteString("│")
 		n := 0
 		for _, r := range l {
 			if slot, ok := hal.GlyphSlot(r); ok {
-				r = glyphBlock(v.glyphs[strconv.Itoa(slot)])
+				r = glyphBlock(v.Glyphs[strconv.Itoa(slot)])
 			}
 			b.WriteRune(r)
 			n++
@@ -229,11 +203,11 @@ func frame(v *panelView, help string, color bool) string {
 	}
 	b.WriteString("└" + bar + "┘\n")
 	var leds []string
-	if on, ok := v.leds["status"]; ok {
+	if on, ok := v.LEDs["status"]; ok {
 		leds = append(leds, "status "+ledText(on, ansiWhite, "on", color))
 	}
-	for _, p := range ports(v.leds) {
-		g, r := v.leds[p+".green"], v.leds[p+".red"]
+	for _, p := range ports(v.LEDs) {
+		g, r := v.LEDs[p+".green"], v.LEDs[p+".red"]
 		switch {
 		case g && r:
 			leds = append(leds, p+" "+ledText(true, ansiAmber, "amber", color))

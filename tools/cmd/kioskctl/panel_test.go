@@ -47,10 +47,10 @@ func kioskLines(t *testing.T) string {
 }
 
 func TestFrame(t *testing.T) {
-	v := newPanelView()
+	v := sim.NewView(16, 2)
 	for _, l := range strings.Split(kioskLines(t), "\n") {
 		if m, ok, _ := sim.Decode([]byte(l)); ok {
-			v.apply(m)
+			v.Apply(m)
 		}
 	}
 	tests := []struct {
@@ -78,8 +78,8 @@ func TestFrame(t *testing.T) {
 			t.Errorf("frame(v, %q, %v) =\n%s; want\n%s", tt.help, tt.color, got, tt.want)
 		}
 	}
-	v.leds["2.red"], v.leds["2.green"], v.leds["1.green"] = false, false, false
-	v.leds["1.red"] = true
+	v.LEDs["2.red"], v.LEDs["2.green"], v.LEDs["1.green"] = false, false, false
+	v.LEDs["1.red"] = true
 	if got, want := frame(v, "", false), "status on  1 red  2 off\n"; !strings.Contains(got, want) {
 		t.Errorf("frame(v, \"\", false) = %q; want it to contain %q", got, want)
 	}
