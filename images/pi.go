@@ -136,9 +136,12 @@ type Pi struct {
 	Uinit []string
 	// Boot are the boot files besides the initramfs; PiBootFiles if nil.
 	Boot []File
+	// Initramfs is a kiosk.cpio built before; if "", WritePi builds one
+	// from Uinit.
+	Initramfs string
 }
 
-// WritePi builds the kiosk's arm64 initramfs and writes the Pi's system
+// WritePi builds the kiosk's arm64 initramfs, unless given one, and writes the Pi's system
 // disk to out: the boot files, kiosk.cpio, the default kiosk.toml (board
 // pi4b), the library and its key.
 func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
@@ -149,18 +152,21 @@ func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 			return nil, err
 		}
 	}
-	uinit := p.Uinit
-	if len(uinit) == 0 {
-		uinit = []string{DefaultUinit}
-	}
-	tmp, err := os.MkdirTemp("", "flashkiosk-image")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	cpio := filepath.Join(tmp, InitramfsFile)
-	if err := BuildInitramfs(ctx, cpio, Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
-		return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
+	cpio := p.Initramfs
+	if cpio == "" {
+		uinit := p.Uinit
+		if len(uinit) == 0 {
+			uinit = []string{DefaultUinit}
+		}
+		tmp, err := os.MkdirTemp("", "flashkiosk-image")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		cpio = filepath.Join(tmp, InitramfsFile)
+		if err := BuildInitramfs(ctx, cpio, Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
+			return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
+		}
 	}
 	return WriteDisk(ctx, out, Disk{
 		Boot:      append(boot[:len(boot):len(boot)], File{Name: InitramfsFile, Path: cpio}),
