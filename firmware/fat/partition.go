@@ -3,6 +3,7 @@ package fat
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -142,4 +143,26 @@ func writeRun(w io.WriterAt, p []byte, off int64) error {
 		return fmt.Errorf("write volume at %d: %w", off, err)
 	}
 	return nil
+}
+
+// ReadMBR reads the MBR of a disk with 512-byte sectors: its disk
+// signature and its four primary entries in table order, an unused one
+// with Type 0. A sector 0 without the boot signature, or holding a FAT
+// boot sector rather than a partition table, is not an MBR.
+func ReadMBR(r io.ReaderAt) (diskID uint32, parts [4]Partition, err error) {
+	sec := make([]byte, 512)
+	if err := rdReadFull(r, sec, 0); err != nil {
+		return 0, parts, err
+	}
+	if isFAT, _ := rdShape(sec); isFAT || le.Uint16(sec[510:]) != 0xAA55 {
+		return 0, parts, errors.New("sector 0 holds no MBR")
+	}
+	for i := range parts {
+		e := sec[446+16*i : 462+16*i]
+		if e[0] != 0 && e[0] != 0x80 {
+			return 0, parts, errors.New("sector 0 holds no MBR")
+		}
+		parts[i] = Partition{Type: e[4], Start: int64(le.Uint32(e[8:])), Sectors: int64(le.Uint32(e[12:]))}
+	}
+	return le.Uint32(sec[440:]), parts, nil
 }

@@ -60,6 +60,10 @@ func TestPlanPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	id, got, err := ReadMBR(f)
+	if err != nil || id != 0xC0FFEE || [3]Partition(got[:3]) != [3]Partition(table) || got[3] != (Partition{}) {
+		t.Errorf("ReadMBR = %#x, %v, %v; want 0xc0ffee, %v", id, got, err, table)
+	}
 	out, err := exec.Command(need(t, "sfdisk"), "-d", img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sfdisk -d: %v\n%s", err, out)
