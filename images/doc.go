@@ -13,7 +13,7 @@
 // and the disk signature come from a hash of the contents, every
 // timestamp is the library's date, and files go in sorted order.
 //
-// The package also builds u-root initramfs images and the small demo
-// library a Pi image carries when no library is given. It does not
+// The package also makes the small demo library a Pi image carries when
+// no library is given; package toolchain builds the initramfs. It does not
 // compress images or write them to cards.
 package images

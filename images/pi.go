@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"flashkiosk/board"
+	"flashkiosk/images/toolchain"
 )
 
 // The pinned modules the Pi's boot files come from (see modules.go).
@@ -61,11 +62,11 @@ const CmdlineTxt = "console=ttyS0,115200 console=tty1 panic=10 quiet usb_storage
 // vmlinuz, the Pi 3, 4, 5 and Zero 2 W DTBs and overlays/ from the kernel
 // module; and config.txt and cmdline.txt. The initramfs is not among them.
 func PiBootFiles(ctx context.Context) ([]File, error) {
-	fw, err := ModuleDir(ctx, FirmwareModule)
+	fw, err := toolchain.ModuleDir(ctx, FirmwareModule)
 	if err != nil {
 		return nil, err
 	}
-	kernel, err := ModuleDir(ctx, KernelModule)
+	kernel, err := toolchain.ModuleDir(ctx, KernelModule)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 		}
 		defer os.RemoveAll(tmp)
 		cpio = filepath.Join(tmp, InitramfsFile)
-		if err := BuildInitramfs(ctx, cpio, Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
+		if err := toolchain.BuildInitramfs(ctx, cpio, toolchain.Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
 			return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
 		}
 	}

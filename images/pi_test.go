@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // TestWritePi writes the Pi image twice from the real pinned firmware and
-// kernel modules (with a stand-in initramfs; TestBuildInitramfs builds a
+// kernel modules (with a stand-in initramfs; toolchain's tests build a
 // real one) and checks that the two are byte-identical and hold what the
 // Pi's firmware needs to boot.
 func TestWritePi(t *testing.T) {
@@ -47,31 +46,5 @@ func TestWritePi(t *testing.T) {
 	out := command(t, "fsck.fat", "-n", extract(t, img, w.Partitions[0]))
 	if strings.Count(strings.TrimSpace(out), "\n") != 1 {
 		t.Errorf("fsck.fat -n of the Pi boot partition says:\n%s", out)
-	}
-}
-
-// TestBuildInitramfs builds the kiosk's initramfs as WritePi does, with a
-// stand-in uinit, and lists it with cpio.
-func TestBuildInitramfs(t *testing.T) {
-	cpio := filepath.Join(t.TempDir(), InitramfsFile)
-	spec := Initramfs{Arch: "arm64", Uinit: []string{"./images/testdata/hello", "-x"}, Shell: true}
-	if err := BuildInitramfs(context.Background(), cpio, spec); err != nil {
-		t.Fatalf("BuildInitramfs: %v", err)
-	}
-	f, err := os.Open(cpio)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(need(t, "cpio"), "-it", "--quiet")
-	cmd.Stdin = f
-	list, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("cpio -it: %v\n%s", err, list)
-	}
-	for _, want := range []string{"init", "bin/uinit", "bin/hello", "bin/gosh", "bin/defaultsh", "etc/uinit.flags"} {
-		if !strings.Contains("\n"+string(list), "\n"+want+"\n") {
-			t.Errorf("cpio -it = %s; want %s", list, want)
-		}
 	}
 }

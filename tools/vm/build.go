@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"flashkiosk/images"
+	"flashkiosk/images/toolchain"
 )
 
 // kernelModules are the kernels the module pins, by arch.
@@ -23,7 +23,7 @@ func Kernel(ctx context.Context, arch string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("vm: no kernel for arch %q", arch)
 	}
-	dir, err := images.ModuleDir(ctx, mod)
+	dir, err := toolchain.ModuleDir(ctx, mod)
 	if err != nil {
 		return "", fmt.Errorf("vm: kernel for %s: %w", arch, err)
 	}
@@ -37,9 +37,9 @@ func Kernel(ctx context.Context, arch string) (string, error) {
 // BuildInitramfs writes a u-root initramfs for arch to out, holding
 // u-root's init, which starts uinit (a Go command's import path or a path
 // like ./firmware/drive/testdata/x relative to the module root, and its
-// arguments), and the other Go commands in extra. See images.BuildInitramfs.
+// arguments), and the other Go commands in extra. See toolchain.BuildInitramfs.
 func BuildInitramfs(ctx context.Context, arch, out string, uinit []string, extra ...string) error {
-	if err := images.BuildInitramfs(ctx, out, images.Initramfs{Arch: arch, Uinit: uinit, Commands: extra}); err != nil {
+	if err := toolchain.BuildInitramfs(ctx, out, toolchain.Initramfs{Arch: arch, Uinit: uinit, Commands: extra}); err != nil {
 		return fmt.Errorf("vm: %w", err)
 	}
 	return nil

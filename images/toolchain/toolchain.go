@@ -1,4 +1,8 @@
-package images
+// Package toolchain runs the go command for image assembly: it builds
+// u-root initramfs images and finds the folders of the code-less modules
+// (kernels, Pi firmware) that go.mod pins. It imports nothing of the
+// project, so that test helpers anywhere can use it.
+package toolchain
 
 import (
 	"bytes"
