@@ -67,20 +67,9 @@ type Written struct {
 // library must verify under PublicKey (its files are checked against their
 // hashes while they are written); every timestamp is the library's date.
 func WriteDisk(ctx context.Context, out string, d Disk) (*Written, error) {
-	pub, err := library.ReadPublicKey(d.PublicKey)
+	lib, pubData, err := openLibrary(d.Library, d.PublicKey)
 	if err != nil {
 		return nil, err
-	}
-	pubData, err := os.ReadFile(d.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	lib, err := library.Open(d.Library)
-	if err != nil {
-		return nil, err
-	}
-	if err := lib.CheckSignature(pub); err != nil {
-		return nil, fmt.Errorf("library %s under key %s (%s): %w", d.Library, d.PublicKey, library.Fingerprint(pub), err)
 	}
 	boot := append([]File{{Name: ConfigFile, Data: d.Config}, {Name: PublicKeyFile, Data: pubData}}, d.Boot...)
 	if d.Version != "" {
@@ -162,6 +151,27 @@ func WriteDisk(ctx context.Context, out string, d Disk) (*Written, error) {
 	}
 	ok = true
 	return w, nil
+}
+
+// openLibrary opens the library in dir and checks that it is signed by
+// the key in the public key file pubFile, whose bytes it returns.
+func openLibrary(dir, pubFile string) (*library.Library, []byte, error) {
+	pub, err := library.ReadPublicKey(pubFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	pubData, err := os.ReadFile(pubFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib, err := library.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lib.CheckSignature(pub); err != nil {
+		return nil, nil, fmt.Errorf("the library in %s does not verify under %s (key %s): %w", dir, pubFile, library.Fingerprint(pub), err)
+	}
+	return lib, pubData, nil
 }
 
 // libraryFiles lists the library folder as it goes on its partition:

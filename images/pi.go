@@ -146,6 +146,10 @@ type Pi struct {
 // disk to out: the boot files, kiosk.cpio, the default kiosk.toml (board
 // pi4b), the library and its key.
 func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
+	// Refuse a library the key does not sign before the slow part.
+	if _, _, err := openLibrary(p.Library, p.PublicKey); err != nil {
+		return nil, err
+	}
 	boot := p.Boot
 	if boot == nil {
 		var err error
