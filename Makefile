@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 GO ?= go
 # Commands the targets need, and the Debian package each comes from.
-NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils
+NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools mtype:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils cpio:cpio xz:xz-utils
 
-.PHONY: all build test bench fuzz deps clean
+.PHONY: all build test bench fuzz deps clean image
 
 all: build
 
@@ -44,6 +44,22 @@ fuzz: deps
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; done
+
+# image writes the Raspberry Pi SD-card image out/flashkiosk-rpi.img (sparse)
+# and out/flashkiosk-rpi.img.xz, without root. LIBRARY=dir KEY=file put a
+# partner's signed library and its key on it; without them it carries a
+# demo library signed with a demo key kept in out/demo. UINIT names another
+# program to start instead of the kiosk (for tests).
+LIBRARY ?=
+KEY ?=
+UINIT ?=
+image: deps
+	@mkdir -p out
+	@start=$$(date +%s); \
+	$(GO) run ./images/cmd/mkimage -o out/flashkiosk-rpi.img $(if $(LIBRARY),-library "$(LIBRARY)") $(if $(KEY),-key "$(KEY)") $(if $(UINIT),-uinit "$(UINIT)") \
+	  -version "$$(git describe --always --dirty 2>/dev/null || echo unknown)" && \
+	xz -T0 -6 -f -k out/flashkiosk-rpi.img && \
+	echo "image: $$(du -h --apparent-size out/flashkiosk-rpi.img | cut -f1) ($$(du -h out/flashkiosk-rpi.img | cut -f1) on disk), xz: $$(du -h out/flashkiosk-rpi.img.xz | cut -f1), in $$(( $$(date +%s) - start )) s"
 
 clean:
 	rm -rf out

@@ -19,15 +19,23 @@ var le = binary.LittleEndian
 // mbr returns sector 0 of the disk: no boot code, the disk signature and one
 // FAT32 partition from PartStart to the end of the partition.
 func (l *Layout) mbr() []byte {
-	b := make([]byte, l.g.SectorSize)
-	le.PutUint32(b[440:], l.diskID)
-	e := b[446:462]
-	first, last := l.g.PartStart, l.g.PartStart+l.g.PartSectors-1
-	copy(e[1:4], chs(first))
-	e[4] = partTypeFAT32
-	copy(e[5:8], chs(last))
-	le.PutUint32(e[8:], uint32(first))
-	le.PutUint32(e[12:], uint32(l.g.PartSectors))
+	return mbrSector(l.g.SectorSize, l.diskID, []Partition{{Type: partTypeFAT32, Start: l.g.PartStart, Sectors: l.g.PartSectors}})
+}
+
+// mbrSector returns an MBR without boot code holding diskID and parts,
+// which must be at most four and end below sector 2^32.
+func mbrSector(sectorSize int, diskID uint32, parts []Partition) []byte {
+	b := make([]byte, sectorSize)
+	le.PutUint32(b[440:], diskID)
+	for i, p := range parts {
+		e := b[446+16*i : 462+16*i]
+		first, last := p.Start, p.Start+p.Sectors-1
+		copy(e[1:4], chs(first))
+		e[4] = p.Type
+		copy(e[5:8], chs(last))
+		le.PutUint32(e[8:], uint32(first))
+		le.PutUint32(e[12:], uint32(p.Sectors))
+	}
 	b[510], b[511] = 0x55, 0xAA
 	return b
 }

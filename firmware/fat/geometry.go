@@ -41,8 +41,15 @@ func NewGeometry(diskBytes int64, sectorSize int) (Geometry, error) {
 	g := Geometry{SectorSize: sectorSize, DiskSectors: diskBytes / ss, PartStart: partStartBytes / ss}
 	end := min(g.DiskSectors, maxMBRSectors)
 	g.PartSectors = end - g.PartStart
+	return g.fit(diskBytes)
+}
+
+// fit chooses the cluster size and FAT size for the partition g holds,
+// as Windows would; n is the size in bytes that errors name.
+func (g Geometry) fit(n int64) (Geometry, error) {
+	ss := int64(g.SectorSize)
 	if g.PartSectors <= reservedSectors {
-		return Geometry{}, fmt.Errorf("%d bytes: %w", diskBytes, ErrTooSmall)
+		return Geometry{}, fmt.Errorf("%d bytes: %w", n, ErrTooSmall)
 	}
 	for cluster := windowsClusterSize(g.PartSectors * ss); ; cluster /= 2 {
 		spc := max(cluster/ss, 1)
@@ -54,7 +61,7 @@ func NewGeometry(diskBytes int64, sectorSize int) (Geometry, error) {
 			return g, nil
 		}
 		if spc == 1 {
-			return Geometry{}, fmt.Errorf("%d bytes: %w (needs at least %d clusters)", diskBytes, ErrTooSmall, minClusters)
+			return Geometry{}, fmt.Errorf("%d bytes: %w (needs at least %d clusters)", n, ErrTooSmall, minClusters)
 		}
 	}
 }

@@ -82,7 +82,13 @@ func Plan(diskBytes int64, entries []Entry, opts Options) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
+	return planOn(g, entries, opts)
+}
+
+// planOn lays out entries on the volume of geometry g.
+func planOn(g Geometry, entries []Entry, opts Options) (*Layout, error) {
 	l := &Layout{g: g, opts: opts}
+	var err error
 	if l.label, err = encodeLabel(opts.Label); err != nil {
 		return nil, err
 	}

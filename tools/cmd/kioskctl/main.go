@@ -1,6 +1,7 @@
 // Command kioskctl is flashkiosk's host tool: it builds, signs and
-// inspects content libraries on a PC, and writes, probes and checks single
-// drives or image files with the same engine the kiosk uses.
+// inspects content libraries on a PC, writes, probes and checks single
+// drives or image files with the same engine the kiosk uses, and inspects
+// kiosk SD-card images.
 //
 // Exit status: 0 done, 1 failed (one line "kioskctl: …" on stderr),
 // 2 the command line was wrong.
@@ -37,6 +38,7 @@ func commands() []command {
 		{name: "probe", args: "[--json] TARGET", summary: "find a drive's real capacity (overwrites test blocks)", run: probeCommand},
 		{name: "drives", args: "[--watch] [--json] [--ports PATH=NAME,…]", summary: "list block devices and whether the kiosk may write them", run: drivesCommand},
 		{name: "panel", args: "--connect -|unix:PATH|tcp:HOST:PORT", summary: "show a simulated kiosk panel live and press its buttons", run: panelCommand},
+		{name: "image", summary: "inspect a kiosk SD-card image", sub: imageCommands()},
 		{name: "report", args: "[--svg FILE] [--since-boot N] JOURNAL", summary: "print a kiosk journal as CSV, chart it as SVG", run: reportCommand},
 	}
 }

@@ -1,0 +1,194 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"flashkiosk/board"
+	"flashkiosk/images/toolchain"
+)
+
+// The pinned modules the Pi's boot files come from (see modules.go).
+const (
+	FirmwareModule = "github.com/gokrazy/firmware"
+	KernelModule   = "github.com/gokrazy/kernel.rpi"
+)
+
+// InitramfsFile is the initramfs on the boot partition.
+const InitramfsFile = "kiosk.cpio"
+
+// DefaultUinit is the package of the production uinit, the kiosk itself.
+const DefaultUinit = "./firmware/cmd/kioskd"
+
+// ConfigTxt is the Pi firmware's config.txt: 64-bit, the gokrazy kernel
+// and the initramfs after it, I2C for the LCD, the serial console on
+// GPIO14/15.
+const ConfigTxt = `# config.txt: read by the Raspberry Pi's firmware at power-on.
+# See https://www.raspberrypi.com/documentation/computers/config_txt.html
+# The kiosk's own settings are in kiosk.toml, not here.
+
+# Start the 64-bit kernel, then hand it the initramfs that holds the kiosk.
+arm_64bit=1
+kernel=vmlinuz
+initramfs ` + InitramfsFile + ` followkernel
+
+# I2C bus 1 on GPIO2/3 (header pins 3 and 5) for the LCD backpack.
+dtparam=i2c_arm=on
+
+# A serial console on GPIO14/15 (header pins 8 and 10), 115200 baud: the
+# mini UART (ttyS0) on the Pi 3, 4 and Zero 2 W, whose clock this also
+# fixes so the baud rate holds.
+enable_uart=1
+
+# No display is used: leave the GPU its smallest share and skip the splash.
+gpu_mem=16
+disable_splash=1
+`
+
+// CmdlineTxt is the kernel command line: consoles on the serial port
+// and the screen, a reboot 10 s after a panic (the kiosk must come back on
+// its own), USB sticks seen at once. dwc_otg.fiq_fsm_enable=0 is what
+// gokrazy passes the same kernel: the FIQ split-transaction handler of
+// the Pi 3's USB controller is unreliable.
+const CmdlineTxt = "console=ttyS0,115200 console=tty1 panic=10 quiet usb_storage.delay_use=0 dwc_otg.fiq_fsm_enable=0\n"
+
+// PiBootFiles returns the Pi's boot files from the pinned modules:
+// bootcode.bin, start*.elf and fixup*.dat from the firmware module;
+// vmlinuz, the Pi 3, 4, 5 and Zero 2 W DTBs and overlays/ from the kernel
+// module; and config.txt and cmdline.txt. The initramfs is not among them.
+func PiBootFiles(ctx context.Context) ([]File, error) {
+	fw, err := toolchain.ModuleDir(ctx, FirmwareModule)
+	if err != nil {
+		return nil, err
+	}
+	kernel, err := toolchain.ModuleDir(ctx, KernelModule)
+	if err != nil {
+		return nil, err
+	}
+	files := []File{{Name: "config.txt", Data: []byte(ConfigTxt)}, {Name: "cmdline.txt", Data: []byte(CmdlineTxt)}}
+	add := func(dir string, patterns ...string) error {
+		for _, p := range patterns {
+			names, err := filepath.Glob(filepath.Join(dir, p))
+			if err != nil {
+				return err
+			}
+			if len(names) == 0 {
+				return fmt.Errorf("no %s in %s", p, dir)
+			}
+			for _, n := range names {
+				files = append(files, File{Name: filepath.Base(n), Path: n})
+			}
+		}
+		return nil
+	}
+	if err := add(fw, "bootcode.bin", "start*.elf", "fixup*.dat"); err != nil {
+		return nil, err
+	}
+	if err := add(kernel, "vmlinuz", "bcm27*.dtb"); err != nil {
+		return nil, err
+	}
+	overlays := filepath.Join(kernel, "overlays")
+	err = filepath.WalkDir(overlays, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(kernel, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Name: filepath.ToSlash(rel), Path: p})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("overlays: %w", err)
+	}
+	return files, nil
+}
+
+// BoardConfig returns the commented default kiosk.toml with board set to
+// name.
+func BoardConfig(name string) ([]byte, error) {
+	if _, ok := board.Lookup(name); !ok {
+		return nil, fmt.Errorf("no board %q (boards: %s)", name, strings.Join(board.Names(), ", "))
+	}
+	def := board.DefaultTOML()
+	line := fmt.Sprintf("board = %q\n", board.DefaultProfile)
+	if !bytes.Contains(def, []byte("\n"+line)) {
+		return nil, fmt.Errorf("BUG: the default kiosk.toml has no line %q", line)
+	}
+	toml := bytes.Replace(def, []byte("\n"+line), fmt.Appendf(nil, "\nboard = %q\n", name), 1)
+	if _, err := board.Parse(ConfigFile, toml); err != nil {
+		return nil, fmt.Errorf("BUG: kiosk.toml for board %s: %w", name, err)
+	}
+	return toml, nil
+}
+
+// Pi is what a Raspberry Pi image is built from.
+type Pi struct {
+	Library   string // a built and signed library folder
+	PublicKey string // its public key file
+	Version   string // the kiosk version; none if ""
+	// Uinit is the kiosk's package and arguments; DefaultUinit if empty.
+	Uinit []string
+	// Boot are the boot files besides the initramfs; PiBootFiles if nil.
+	Boot []File
+	// Initramfs is a kiosk.cpio built before; if "", WritePi builds one
+	// from Uinit.
+	Initramfs string
+}
+
+// WritePi builds the kiosk's arm64 initramfs, unless given one, and writes the Pi's system
+// disk to out: the boot files, kiosk.cpio, the default kiosk.toml (board
+// pi4b), the library and its key.
+func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
+	// Refuse a library the key does not sign before the slow part.
+	if _, _, err := openLibrary(p.Library, p.PublicKey); err != nil {
+		return nil, err
+	}
+	boot := p.Boot
+	if boot == nil {
+		var err error
+		if boot, err = PiBootFiles(ctx); err != nil {
+			return nil, err
+		}
+	}
+	cpio := p.Initramfs
+	if cpio == "" {
+		uinit := p.Uinit
+		if len(uinit) == 0 {
+			uinit = []string{DefaultUinit}
+		}
+		tmp, err := os.MkdirTemp("", "flashkiosk-image")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		cpio = filepath.Join(tmp, InitramfsFile)
+		if err := toolchain.BuildInitramfs(ctx, cpio, toolchain.Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
+			return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
+		}
+	}
+	return WriteDisk(ctx, out, Disk{
+		Boot:      append(boot[:len(boot):len(boot)], File{Name: InitramfsFile, Path: cpio}),
+		Config:    board.DefaultTOML(),
+		PublicKey: p.PublicKey,
+		Version:   p.Version,
+		Library:   p.Library,
+	})
+}
+
+// WriteVM writes the system disk of the qemu "vm" board to out: kiosk.toml
+// selecting board vm, the library and its key, no boot files (the VM boots
+// kernel.arm64 and an initramfs directly and gets this disk as vda).
+func WriteVM(ctx context.Context, out, lib, publicKey string) (*Written, error) {
+	toml, err := BoardConfig("vm")
+	if err != nil {
+		return nil, err
+	}
+	return WriteDisk(ctx, out, Disk{Config: toml, PublicKey: publicKey, Library: lib})
+}
