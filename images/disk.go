@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"flashkiosk/firmware/sysdisk"
 	"fmt"
 	"hash"
 	"io"
@@ -28,9 +29,10 @@ const (
 	// "non-file-system data", which no PC offers to mount or format.
 	PartTypeJournal byte = 0xDA
 	JournalBytes         = 8 << 20
-	// The files of the boot partition the kiosk reads.
-	ConfigFile    = "kiosk.toml"
-	PublicKeyFile = "library.pub"
+	// The files of the boot partition the kiosk reads, named where the
+	// kiosk reads them.
+	ConfigFile    = sysdisk.ConfigFile
+	PublicKeyFile = sysdisk.KeyFile
 	VersionFile   = "VERSION"
 )
 
