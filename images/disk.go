@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"flashkiosk/firmware/sysdisk"
 	"fmt"
 	"hash"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"flashkiosk/firmware/fat"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/sysdisk"
 )
 
 // The system disk's layout: the contract with kioskd.
