@@ -4,7 +4,7 @@ GO ?= go
 # Commands the targets need, and the Debian package each comes from.
 NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools mtype:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils cpio:cpio xz:xz-utils
 
-.PHONY: all build test bench fuzz deps clean image
+.PHONY: all build test bench fuzz deps clean image demo demo-interactive
 
 all: build
 
@@ -23,6 +23,16 @@ deps:
 build: deps
 	@mkdir -p out
 	$(GO) build -o out/kioskctl ./tools/cmd/kioskctl
+
+# demo boots the real kiosk in qemu (arm64, the vm board), plugs three
+# virtual sticks, presses GO on the simulated panel, checks every stick on
+# this PC and prints a summary. demo-interactive leaves the kiosk running
+# with its panel on the keyboard (keys 1-4 plug and pull sticks).
+demo: deps
+	$(GO) run ./tools/cmd/kioskctl demo
+
+demo-interactive: deps
+	$(GO) run ./tools/cmd/kioskctl demo --interactive
 
 # test runs every test, fuzz targets on their saved corpus included.
 test: deps
@@ -48,15 +58,13 @@ fuzz: deps
 # image writes the Raspberry Pi SD-card image out/flashkiosk-rpi.img (sparse)
 # and out/flashkiosk-rpi.img.xz, without root. LIBRARY=dir KEY=file put a
 # partner's signed library and its key on it; without them it carries a
-# demo library signed with a demo key kept in out/demo. UINIT names another
-# program to start instead of the kiosk (for tests).
+# demo library signed with a demo key kept in out/demo.
 LIBRARY ?=
 KEY ?=
-UINIT ?=
 image: deps
 	@mkdir -p out
 	@start=$$(date +%s); \
-	$(GO) run ./images/cmd/mkimage -o out/flashkiosk-rpi.img $(if $(LIBRARY),-library "$(LIBRARY)") $(if $(KEY),-key "$(KEY)") $(if $(UINIT),-uinit "$(UINIT)") \
+	$(GO) run ./images/cmd/mkimage -o out/flashkiosk-rpi.img $(if $(LIBRARY),-library "$(LIBRARY)") $(if $(KEY),-key "$(KEY)") \
 	  -version "$$(git describe --always --dirty 2>/dev/null || echo unknown)" && \
 	xz -T0 -6 -f -k out/flashkiosk-rpi.img && \
 	echo "image: $$(du -h --apparent-size out/flashkiosk-rpi.img | cut -f1) ($$(du -h out/flashkiosk-rpi.img | cut -f1) on disk), xz: $$(du -h out/flashkiosk-rpi.img.xz | cut -f1), in $$(( $$(date +%s) - start )) s"

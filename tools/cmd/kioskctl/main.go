@@ -39,6 +39,7 @@ func commands() []command {
 		{name: "drives", args: "[--watch] [--json] [--ports PATH=NAME,…]", summary: "list block devices and whether the kiosk may write them", run: drivesCommand},
 		{name: "panel", args: "--connect -|unix:PATH|tcp:HOST:PORT", summary: "show a simulated kiosk panel live and press its buttons", run: panelCommand},
 		{name: "image", summary: "inspect a kiosk SD-card image", sub: imageCommands()},
+		{name: "demo", args: "[--interactive] [--dir DIR]", summary: "boot the real kiosk in qemu with virtual USB sticks and show its panel", run: demoCommand},
 		{name: "report", args: "[--svg FILE] [--since-boot N] JOURNAL", summary: "print a kiosk journal as CSV, chart it as SVG", run: reportCommand},
 	}
 }

@@ -105,7 +105,7 @@ func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader
 	}()
 	quit := make(chan struct{})
 	if keys != nil {
-		go readKeys(ctx, keys, dst, quit, warn)
+		go readKeys(ctx, keys, dst, quit, warn, nil)
 	}
 	v := sim.NewView(16, 2)
 	fmt.Fprint(out, frame(v, help, color))
@@ -134,8 +134,8 @@ func showPanel(ctx context.Context, src io.Reader, dst io.Writer, keys io.Reader
 }
 
 // readKeys turns keys into button lines on dst until keys ends, q is read
-// (then it closes quit) or ctx is done.
-func readKeys(ctx context.Context, keys io.Reader, dst io.Writer, quit chan<- struct{}, warn io.Writer) {
+// (then it closes quit) or ctx is done; other keys go to other, if set.
+func readKeys(ctx context.Context, keys io.Reader, dst io.Writer, quit chan<- struct{}, warn io.Writer, other func(rune)) {
 	r := bufio.NewReader(keys)
 	for ctx.Err() == nil {
 		k, _, err := r.ReadRune()
@@ -154,6 +154,9 @@ func readKeys(ctx context.Context, keys io.Reader, dst io.Writer, quit chan<- st
 			close(quit)
 			return
 		default:
+			if other != nil {
+				other(k)
+			}
 			continue
 		}
 		if _, err := dst.Write(sim.Encode(m)); err != nil {
