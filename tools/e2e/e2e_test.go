@@ -300,6 +300,13 @@ func TestFourSticks(t *testing.T) {
 	b.press("go")
 	b.shows("P1 DONE", "P2 DONE", "P3 DONE", "P4 DONE")
 	b.logged(": done: ", 4)
+	l, err := library.Open(f.lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.VM.DiskStats(context.Background(), 0); err != nil || st.ReadBytes < l.Manifest.Total().Bytes {
+		t.Errorf("the system disk served %+v, %v; want at least the library's %d bytes read", st, err, l.Manifest.Total().Bytes)
+	}
 	v, _ := b.Console.Snapshot()
 	for i := 1; i <= 4; i++ {
 		if !v.LEDs[fmt.Sprintf("%d.green", i)] || v.LEDs[fmt.Sprintf("%d.red", i)] {
