@@ -50,12 +50,13 @@ gpu_mem=16
 disable_splash=1
 `
 
-// CmdlineTxt is the kernel command line: consoles on the serial port
-// and the screen, a reboot 10 s after a panic (the kiosk must come back on
+// CmdlineTxt is the kernel command line: consoles on the screen and the
+// serial port, the serial port last so that it is /dev/console, where
+// kioskd logs; a reboot 10 s after a panic (the kiosk must come back on
 // its own), USB sticks seen at once. dwc_otg.fiq_fsm_enable=0 is what
 // gokrazy passes the same kernel: the FIQ split-transaction handler of
 // the Pi 3's USB controller is unreliable.
-const CmdlineTxt = "console=ttyS0,115200 console=tty1 panic=10 quiet usb_storage.delay_use=0 dwc_otg.fiq_fsm_enable=0\n"
+const CmdlineTxt = "console=tty1 console=ttyS0,115200 panic=10 quiet usb_storage.delay_use=0 dwc_otg.fiq_fsm_enable=0\n"
 
 // PiBootFiles returns the Pi's boot files from the pinned modules:
 // bootcode.bin, start*.elf and fixup*.dat from the firmware module;
