@@ -166,4 +166,3 @@ func benchLibraryDir(dir string) (lib, pub string, err error) {
 	}
 	return lib, key + library.PublicKeySuffix, library.Sign(ctx, lib, priv)
 }
-
