@@ -28,7 +28,22 @@ type identity struct {
 // verifiedFile is a file that matched its SHA-256 while it had identity ID.
 type verifiedFile struct {
 	ID     identity `json:"id"`
-	XXH128 [16]byte `json:"xxh3_128"`
+	XXH128 sum128   `json:"xxh3_128"`
+}
+
+// sum128 is an XXH3-128 checksum, kept in hex in the cache file: a large
+// library's cache decodes several times faster than with 16 JSON numbers
+// per file.
+type sum128 [16]byte
+
+func (s sum128) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, s[:]), nil }
+
+func (s *sum128) UnmarshalText(b []byte) error {
+	if hex.DecodedLen(len(b)) != len(s) {
+		return fmt.Errorf("XXH3-128 %q: not %d hex bytes", b, len(s))
+	}
+	_, err := hex.Decode(s[:], b)
+	return err
 }
 
 // verifiedSet is the library's memory of verified files; safe for use by
@@ -36,6 +51,8 @@ type verifiedFile struct {
 type verifiedSet struct {
 	mu    sync.Mutex
 	files map[string]verifiedFile
+	gen   int    // counts changes
+	saved string // a cache file that holds every file of the set, if any
 }
 
 func (v *verifiedSet) lookup(p string, id identity) ([16]byte, bool) {
@@ -48,10 +65,16 @@ func (v *verifiedSet) lookup(p string, id identity) ([16]byte, bool) {
 func (v *verifiedSet) remember(p string, id identity, sum [16]byte) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.put(p, verifiedFile{ID: id, XXH128: sum})
+}
+
+func (v *verifiedSet) put(p string, f verifiedFile) {
 	if v.files == nil {
 		v.files = map[string]verifiedFile{}
 	}
-	v.files[p] = verifiedFile{ID: id, XXH128: sum}
+	v.files[p] = f
+	v.gen++
+	v.saved = ""
 }
 
 // verifiedCache is the on-disk form of a verifiedSet.
@@ -88,22 +111,37 @@ func (l *Library) LoadVerified(path string) {
 	if json.Unmarshal(data, &c) != nil || c.Manifest != l.manifestSum() {
 		return
 	}
+	v := &l.verified
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fresh := len(v.files) == 0
 	for p, f := range c.Files {
 		if _, ok := l.index[p]; ok {
-			l.verified.remember(p, f.ID, f.XXH128)
+			v.put(p, f)
 		}
+	}
+	if fresh {
+		v.saved = path
 	}
 }
 
 // SaveVerified writes the verified files to path (mode 0600, in a folder
-// of mode 0700), replacing it atomically.
+// of mode 0700), replacing it atomically. It writes nothing if path
+// already holds them all: loaded from there, or saved there, and nothing
+// remembered since.
 func (l *Library) SaveVerified(path string) error {
-	l.verified.mu.Lock()
-	c := verifiedCache{Manifest: l.manifestSum(), Files: make(map[string]verifiedFile, len(l.verified.files))}
-	for p, f := range l.verified.files {
+	v := &l.verified
+	v.mu.Lock()
+	if v.saved == path {
+		v.mu.Unlock()
+		return nil
+	}
+	gen := v.gen
+	c := verifiedCache{Manifest: l.manifestSum(), Files: make(map[string]verifiedFile, len(v.files))}
+	for p, f := range v.files {
 		c.Files[p] = f
 	}
-	l.verified.mu.Unlock()
+	v.mu.Unlock()
 	data, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -126,6 +164,11 @@ func (l *Library) SaveVerified(path string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save verified files: %w", err)
 	}
+	v.mu.Lock()
+	if v.gen == gen {
+		v.saved = path
+	}
+	v.mu.Unlock()
 	return nil
 }
 

@@ -100,4 +100,39 @@ func TestVerifiedFiles(t *testing.T) {
 			t.Errorf("a cache of another library was trusted")
 		}
 	})
+	t.Run("the memory is written only when it changed", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "verified.json")
+		l := buildLib(t, files)
+		readAll(t, l, "a.txt")
+		if err := l.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		again, err := Open(l.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.LoadVerified(path)
+		os.Remove(path)
+		readAll(t, again, "a.txt") // trusted: nothing new to remember
+		if err := again.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("SaveVerified with nothing new: stat = %v; want nothing written", err)
+		}
+		readAll(t, again, "위키/b.html")
+		if err := again.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		third, err := Open(l.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		third.LoadVerified(path)
+		for p := range files {
+			if fast, err := readAll(t, third, p); !fast || err != nil {
+				t.Errorf("read of %q after a second save: fast %v, %v; want fast", p, fast, err)
+			}
+		}
+	})
 }
