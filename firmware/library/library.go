@@ -75,12 +75,11 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
 	f := l.Manifest.Files[i]
-	r, err := openRegular(l.ContentPath(p))
+	r, id, known, err := openRegular(l.ContentPath(p))
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
 	}
-	c := &checkedReader{f: r, want: f, fast: xxh3.New(), lib: l}
-	c.id, c.known = fileIdentity(r)
+	c := &checkedReader{f: r, want: f, fast: xxh3.New(), lib: l, id: id, known: known}
 	if sum, ok := l.verified.lookup(p, c.id); ok && c.known {
 		c.wantFast = &sum
 	} else {
@@ -152,17 +151,13 @@ func checkSum(want File, n int64, h hash.Hash) error {
 	return nil
 }
 
-// openRegular opens a regular file, refusing anything else (a link, a
-// device, a pipe that would block).
-func openRegular(name string) (*os.File, error) {
+// notRegular says what the file at name is instead of a regular file.
+func notRegular(name string) error {
 	info, err := os.Lstat(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
-	}
-	return os.Open(name)
+	return fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
 }
 
 // CheckSizes checks that every file exists with its size, without reading
@@ -197,12 +192,11 @@ func (l *Library) Verify(ctx context.Context) error {
 	}
 	buf := make([]byte, copyBuffer)
 	for _, f := range l.Manifest.Files {
-		r, err := openRegular(l.ContentPath(f.Path))
+		r, id, known, err := openRegular(l.ContentPath(f.Path))
 		if err != nil {
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
 		}
 		h, fast := sha256.New(), xxh3.New()
-		id, known := fileIdentity(r)
 		n, err := io.CopyBuffer(io.MultiWriter(h, fast), ctxReader{ctx, r}, buf)
 		r.Close()
 		if err := ctx.Err(); err != nil {
