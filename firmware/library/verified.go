@@ -13,8 +13,8 @@ import (
 // A library remembers which of its files passed their SHA-256 check, tied
 // to the identity of the file on disk (device, inode, size, modification
 // and change time; any write to a file moves its change time, which no
-// program can set back) and to a fast XXH3-128 checksum of what was read.
-// Reading such a file again checks the XXH3-128 instead of SHA-256: it
+// program can set back) and to a fast checksum of what was read (a
+// blockSum). Reading such a file again checks that instead of SHA-256: it
 // still catches any corruption of the bytes, at a tenth of the CPU, which
 // matters when the same library goes onto drive after drive. A file whose
 // identity changed is checked with SHA-256 again.
@@ -27,11 +27,11 @@ type identity struct {
 
 // verifiedFile is a file that matched its SHA-256 while it had identity ID.
 type verifiedFile struct {
-	ID     identity `json:"id"`
-	XXH128 sum128   `json:"xxh3_128"`
+	ID  identity `json:"id"`
+	Sum sum128   `json:"sum"`
 }
 
-// sum128 is an XXH3-128 checksum, kept in hex in the cache file: a large
+// sum128 is a blockSum checksum, kept in hex in the cache file: a large
 // library's cache decodes several times faster than with 16 JSON numbers
 // per file.
 type sum128 [16]byte
@@ -40,7 +40,7 @@ func (s sum128) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, s[:
 
 func (s *sum128) UnmarshalText(b []byte) error {
 	if hex.DecodedLen(len(b)) != len(s) {
-		return fmt.Errorf("XXH3-128 %q: not %d hex bytes", b, len(s))
+		return fmt.Errorf("checksum %q: not %d hex bytes", b, len(s))
 	}
 	_, err := hex.Decode(s[:], b)
 	return err
@@ -59,13 +59,13 @@ func (v *verifiedSet) lookup(p string, id identity) ([16]byte, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	f, ok := v.files[p]
-	return f.XXH128, ok && f.ID == id
+	return f.Sum, ok && f.ID == id
 }
 
 func (v *verifiedSet) remember(p string, id identity, sum [16]byte) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.put(p, verifiedFile{ID: id, XXH128: sum})
+	v.put(p, verifiedFile{ID: id, Sum: sum})
 }
 
 func (v *verifiedSet) put(p string, f verifiedFile) {
@@ -80,6 +80,7 @@ func (v *verifiedSet) put(p string, f verifiedFile) {
 // verifiedCache is the on-disk form of a verifiedSet.
 type verifiedCache struct {
 	Manifest string                  `json:"manifest_sha256"` // the cache holds only for this manifest
+	Checksum string                  `json:"checksum"`        // blockSumName: the cache holds only for this checksum
 	Files    map[string]verifiedFile `json:"files"`
 }
 
@@ -108,7 +109,7 @@ func (l *Library) LoadVerified(path string) {
 		return
 	}
 	var c verifiedCache
-	if json.Unmarshal(data, &c) != nil || c.Manifest != l.manifestSum() {
+	if json.Unmarshal(data, &c) != nil || c.Manifest != l.manifestSum() || c.Checksum != blockSumName {
 		return
 	}
 	v := &l.verified
@@ -137,7 +138,7 @@ func (l *Library) SaveVerified(path string) error {
 		return nil
 	}
 	gen := v.gen
-	c := verifiedCache{Manifest: l.manifestSum(), Files: make(map[string]verifiedFile, len(v.files))}
+	c := verifiedCache{Manifest: l.manifestSum(), Checksum: blockSumName, Files: make(map[string]verifiedFile, len(v.files))}
 	for p, f := range v.files {
 		c.Files[p] = f
 	}

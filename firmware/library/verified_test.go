@@ -1,6 +1,7 @@
 package library
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -59,7 +60,7 @@ func TestVerifiedFiles(t *testing.T) {
 		l := buildLib(t, files)
 		readAll(t, l, "a.txt")
 		f := l.verified.files["a.txt"]
-		f.XXH128[0] ^= 1 // as if the bytes on disk had decayed since
+		f.Sum[0] ^= 1 // as if the bytes on disk had decayed since
 		l.verified.files["a.txt"] = f
 		fast, err := readAll(t, l, "a.txt")
 		var ce *ContentError
@@ -98,6 +99,23 @@ func TestVerifiedFiles(t *testing.T) {
 		other.LoadVerified(path)
 		if fast, _ := readAll(t, other, "a.txt"); fast {
 			t.Errorf("a cache of another library was trusted")
+		}
+		// So is one written with another checksum.
+		var c verifiedCache
+		if data, err := os.ReadFile(path); err != nil || json.Unmarshal(data, &c) != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		c.Checksum = "xxh3-128"
+		if data, err := json.Marshal(c); err != nil || os.WriteFile(path, data, 0o600) != nil {
+			t.Fatalf("write %s: %v", path, err)
+		}
+		third, err := Open(l.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		third.LoadVerified(path)
+		if fast, _ := readAll(t, third, "a.txt"); fast {
+			t.Errorf("a cache of another checksum was trusted")
 		}
 	})
 	t.Run("the memory is written only when it changed", func(t *testing.T) {
