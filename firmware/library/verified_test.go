@@ -10,7 +10,7 @@ import (
 )
 
 // readAll reads a library file through Open, reporting whether the reader
-// trusted a remembered XXH3-128 rather than SHA-256.
+// trusted a remembered block checksum rather than SHA-256.
 func readAll(t *testing.T, l *Library, p string) (fast bool, err error) {
 	t.Helper()
 	r, err := l.Open(p)
@@ -37,7 +37,7 @@ func TestVerifiedFiles(t *testing.T) {
 		readAll(t, l, "a.txt")
 		readAll(t, l, "위키/b.html")
 		// Same size, same inode, other bytes: caught by SHA-256 if the change
-		// time moved, by the remembered XXH3-128 if it fell in the same tick.
+		// time moved, by the remembered checksum if it fell in the same tick.
 		f, err := os.OpenFile(l.ContentPath("a.txt"), os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -65,7 +65,7 @@ func TestVerifiedFiles(t *testing.T) {
 		fast, err := readAll(t, l, "a.txt")
 		var ce *ContentError
 		if !fast || !errors.As(err, &ce) || ce.Path != "a.txt" {
-			t.Errorf("read with a decayed file: fast %v, %v; want a *ContentError from the XXH3-128 check", fast, err)
+			t.Errorf("read with a decayed file: fast %v, %v; want a *ContentError from the remembered checksum", fast, err)
 		}
 	})
 	t.Run("Verify remembers, and the memory persists", func(t *testing.T) {
