@@ -22,6 +22,18 @@ func readAll(t *testing.T, l *Library, p string) (fast bool, err error) {
 	return r.(*checkedReader).wantFast != nil, err
 }
 
+// reopen opens the library of l again, with the memory of verified files
+// kept at path.
+func reopen(t *testing.T, l *Library, path string) *Library {
+	t.Helper()
+	again, err := Open(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.LoadVerified(path)
+	return again
+}
+
 func TestVerifiedFiles(t *testing.T) {
 	files := map[string]string{"a.txt": "alpha", "위키/b.html": "beta beta"}
 	t.Run("remembered after a SHA-256 pass", func(t *testing.T) {
@@ -84,11 +96,7 @@ func TestVerifiedFiles(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 || filepath.Dir(filepath.Dir(path)) != os.Getenv("XDG_CACHE_HOME") {
 			t.Fatalf("cache file %s: %v, %v; want mode 0600 in the user's cache folder", path, st, err)
 		}
-		again, err := Open(l.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again.LoadVerified(path)
+		again := reopen(t, l, path)
 		for p := range files {
 			if fast, err := readAll(t, again, p); !fast || err != nil {
 				t.Errorf("read of %q after LoadVerified: fast %v, %v; want fast", p, fast, err)
@@ -109,11 +117,7 @@ func TestVerifiedFiles(t *testing.T) {
 		if data, err := json.Marshal(c); err != nil || os.WriteFile(path, data, 0o600) != nil {
 			t.Fatalf("write %s: %v", path, err)
 		}
-		third, err := Open(l.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		third.LoadVerified(path)
+		third := reopen(t, l, path)
 		if fast, _ := readAll(t, third, "a.txt"); fast {
 			t.Errorf("a cache of another checksum was trusted")
 		}
@@ -125,11 +129,7 @@ func TestVerifiedFiles(t *testing.T) {
 		if err := l.SaveVerified(path); err != nil {
 			t.Fatal(err)
 		}
-		again, err := Open(l.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again.LoadVerified(path)
+		again := reopen(t, l, path)
 		os.Remove(path)
 		readAll(t, again, "a.txt") // trusted: nothing new to remember
 		if err := again.SaveVerified(path); err != nil {
@@ -142,11 +142,7 @@ func TestVerifiedFiles(t *testing.T) {
 		if err := again.SaveVerified(path); err != nil {
 			t.Fatal(err)
 		}
-		third, err := Open(l.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		third.LoadVerified(path)
+		third := reopen(t, l, path)
 		for p := range files {
 			if fast, err := readAll(t, third, p); !fast || err != nil {
 				t.Errorf("read of %q after a second save: fast %v, %v; want fast", p, fast, err)
