@@ -21,13 +21,13 @@ const blockSumName = "xxh3-128 of the xxh3-64 of each 64 KiB block"
 // whose cost was a fifth of writing a drive's worth of library. The sum
 // does not depend on how the file is cut into writes.
 type blockSum struct {
-	size  int64        // the file's expected size: a write that ends there holds the last block
-	n     int64        // bytes written
-	carry []byte       // the start of a block cut by the end of a write
-	sums  *xxh3.Hasher // over the block sums
+	size  int64  // the file's expected size: a write that ends there holds the last block
+	n     int64  // bytes written
+	carry []byte // the start of a block cut by the end of a write
+	sums  []byte // the block sums, 8 bytes each, little-endian
 }
 
-func newBlockSum(size int64) *blockSum { return &blockSum{size: size, sums: xxh3.New()} }
+func newBlockSum(size int64) *blockSum { return &blockSum{size: size} }
 
 // Write adds the next bytes of the file; it never fails.
 func (b *blockSum) Write(p []byte) (int, error) {
@@ -60,9 +60,7 @@ func (b *blockSum) Write(p []byte) (int, error) {
 }
 
 func (b *blockSum) block(p []byte) {
-	var s [8]byte
-	binary.LittleEndian.PutUint64(s[:], xxh3.Hash(p))
-	b.sums.Write(s[:])
+	b.sums = binary.LittleEndian.AppendUint64(b.sums, xxh3.Hash(p))
 }
 
 // Sum128 is the checksum of what was written.
@@ -71,5 +69,5 @@ func (b *blockSum) Sum128() [16]byte {
 		b.block(b.carry)
 		b.carry = b.carry[:0]
 	}
-	return b.sums.Sum128().Bytes()
+	return xxh3.Hash128(b.sums).Bytes()
 }
