@@ -147,11 +147,14 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	defer stream.Close()
 
 	hashes := make([]uint64, (size+hashUnit-1)/hashUnit)
-	zeros, releaseZeros, err := alignedBuffer(chunkSize)
+	// One mapping for the chunks of both passes and a zero chunk, faulted
+	// in once.
+	mem, release, err := alignedBuffer((buffers + 1) * chunkSize)
 	if err != nil {
 		return res, err
 	}
-	defer releaseZeros()
+	defer release()
+	pool, zeros := mem[:buffers*chunkSize], mem[buffers*chunkSize:]
 	zeroHash := xxh3.Hash(zeros[:hashUnit])
 	start := opts.Now()
 	phase := func(ph Phase) func(done int64) {
@@ -159,7 +162,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		return func(done int64) { report(Progress{Phase: ph, Done: done, Total: size, Elapsed: opts.Now().Sub(begin)}) }
 	}
 	progress := phase(Writing)
-	err = pipeline(ctx, size, dev.Align(),
+	err = pipeline(ctx, pool, size, dev.Align(),
 		func(buf []byte, off int64) ([]byte, error) {
 			// Free space and gaps are written from a buffer that stays zero:
 			// no clearing, and a hash known in advance.
@@ -170,11 +173,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 				}
 				return zeros[:n], nil
 			}
-			if _, err := io.ReadFull(stream, buf); err != nil {
-				return nil, err
-			}
-			hashChunk(hashes, buf, off)
-			return buf, nil
+			return buf, readHashed(stream, hashes, buf, off)
 		},
 		func(buf []byte, off int64) error {
 			if err := transfer(dev.WriteAt, buf, off, dev.Align()); err != nil {
@@ -197,7 +196,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 
 	start = opts.Now()
 	progress = phase(Verifying)
-	err = pipeline(ctx, size, dev.Align(),
+	err = pipeline(ctx, pool, size, dev.Align(),
 		func(buf []byte, off int64) ([]byte, error) { return buf, transfer(dev.ReadAt, buf, off, dev.Align()) },
 		func(buf []byte, off int64) error {
 			if err := compareChunk(hashes, buf, off); err != nil {
@@ -214,11 +213,18 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	return res, nil
 }
 
-// hashChunk records the hashes of the units of a chunk at off.
-func hashChunk(hashes []uint64, buf []byte, off int64) {
+// readHashed fills the chunk at disk offset off from r one hash unit at a
+// time and records each unit's hash while the unit is still in the CPU's
+// cache, where the source's own check has just read it too.
+func readHashed(r io.Reader, hashes []uint64, buf []byte, off int64) error {
 	for i := 0; i < len(buf); i += hashUnit {
-		hashes[(off+int64(i))/hashUnit] = xxh3.Hash(buf[i:min(i+hashUnit, len(buf))])
+		u := buf[i:min(i+hashUnit, len(buf))]
+		if _, err := io.ReadFull(r, u); err != nil {
+			return err
+		}
+		hashes[(off+int64(i))/hashUnit] = xxh3.Hash(u)
 	}
+	return nil
 }
 
 // compareChunk checks a chunk read back at off against the recorded hashes.
@@ -231,16 +237,12 @@ func compareChunk(hashes []uint64, buf []byte, off int64) error {
 	return nil
 }
 
-// pipeline hands aligned chunk buffers covering [0, size) to produce, run
-// in its own goroutine, and what it returns (the buffer filled, or other
-// memory of the same length) to consume, in order, with a few chunks in
-// flight so that computing and I/O overlap. The first error stops both.
-func pipeline(ctx context.Context, size int64, align int, produce func(buf []byte, off int64) ([]byte, error), consume func(data []byte, off int64) error) error {
-	mem, release, err := alignedBuffer(buffers * chunkSize)
-	if err != nil {
-		return err
-	}
-	defer release()
+// pipeline hands the chunk buffers of mem (aligned, buffers*chunkSize
+// bytes), covering [0, size), to produce, run in its own goroutine, and
+// what it returns (the buffer filled, or other memory of the same length)
+// to consume, in order, with a few chunks in flight so that computing and
+// I/O overlap. The first error stops both.
+func pipeline(ctx context.Context, mem []byte, size int64, align int, produce func(buf []byte, off int64) ([]byte, error), consume func(data []byte, off int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type chunk struct {

@@ -3,6 +3,7 @@ package flash
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -348,5 +349,63 @@ func TestWriteContentCorrupt(t *testing.T) {
 	var ce *library.ContentError
 	if !errors.As(err, &ce) || ce.Path != "위키백과/문서/서울특별시.html" {
 		t.Errorf("Write with a changed library file = %v; want *library.ContentError naming it", err)
+	}
+}
+
+// A file the library remembers as verified is checked against its
+// remembered checksum instead of SHA-256: bytes that no longer match it
+// (as if they decayed on the library's disk) still stop the job.
+func TestWriteContentCorruptRemembered(t *testing.T) {
+	lib := testLibrary(t)
+	if err := lib.Verify(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mem := filepath.Join(t.TempDir(), "verified.json")
+	if err := lib.SaveVerified(mem); err != nil {
+		t.Fatal(err)
+	}
+	// The memory is the library's own business: change the remembered
+	// checksum of one file in whatever form it is kept.
+	data, err := os.ReadFile(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // file times in nanoseconds do not survive a float64
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	const bad = "위키백과/문서/평양.html"
+	f, ok := c["files"].(map[string]any)[bad].(map[string]any)
+	if !ok {
+		t.Fatalf("memory of verified files %s holds no %q", data, bad)
+	}
+	sum, ok := f["sum"].(string)
+	if !ok || sum == "" {
+		t.Fatalf("memory of %q = %v; want a hex checksum in field sum", bad, f)
+	}
+	flipped := []byte(sum)
+	if flipped[0] == '0' {
+		flipped[0] = '1'
+	} else {
+		flipped[0] = '0'
+	}
+	f["sum"] = string(flipped)
+	if data, err = json.Marshal(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mem, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := library.Open(lib.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.LoadVerified(mem)
+	_, err = Write(t.Context(), openDev(t, loopDisk(t, 64*mib)), Options{Library: again})
+	var ce *library.ContentError
+	if !errors.As(err, &ce) || ce.Path != bad || Classify(err) != ContentCorrupt {
+		t.Errorf("Write with a file that no longer matches its remembered checksum = %v; want *library.ContentError naming %q", err, bad)
 	}
 }

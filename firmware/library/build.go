@@ -298,7 +298,7 @@ func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (stri
 	h := sha256.New()
 	var n int64
 	if err := os.Link(src, dst); err == nil {
-		f, err := openRegular(dst)
+		f, _, _, err := openRegular(dst)
 		if err != nil {
 			return "", err
 		}
@@ -317,7 +317,7 @@ func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (stri
 
 // copyFile copies src to a new file dst, feeding what it copies to h.
 func copyFile(ctx context.Context, src, dst string, h io.Writer, buf []byte) (int64, error) {
-	in, err := openRegular(src)
+	in, _, _, err := openRegular(src)
 	if err != nil {
 		return 0, err
 	}

@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/zeebo/xxh3"
 )
 
 // Library is an opened library: its folder and its checked manifest.
@@ -67,7 +65,8 @@ func (l *Library) ContentPath(p string) string {
 // Open opens the file with manifest path p for reading. The reader checks
 // what it reads and, at the end, returns a *ContentError instead of io.EOF
 // if the size or content differs from the manifest, so that a drive never
-// silently gets a changed file: with SHA-256, or with XXH3-128 if this
+// silently gets a changed file: with SHA-256, or with a remembered block
+// checksum (see blocksum.go) if this
 // library saw the unchanged file pass its SHA-256 before (see verified.go).
 func (l *Library) Open(p string) (io.ReadCloser, error) {
 	i, ok := l.index[p]
@@ -75,12 +74,11 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
 	f := l.Manifest.Files[i]
-	r, err := openRegular(l.ContentPath(p))
+	r, id, known, err := openRegular(l.ContentPath(p))
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
 	}
-	c := &checkedReader{f: r, want: f, fast: xxh3.New(), lib: l}
-	c.id, c.known = fileIdentity(r)
+	c := &checkedReader{f: r, want: f, fast: newBlockSum(f.Size), lib: l, id: id, known: known}
 	if sum, ok := l.verified.lookup(p, c.id); ok && c.known {
 		c.wantFast = &sum
 	} else {
@@ -90,13 +88,13 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 }
 
 // checkedReader reads a library file and checks it against the manifest
-// at its end: with SHA-256, or with a remembered XXH3-128 (wantFast).
+// at its end: with SHA-256, or with a remembered block checksum (wantFast).
 type checkedReader struct {
 	f        *os.File
 	want     File
-	h        hash.Hash    // SHA-256, when checking against the manifest
-	fast     *xxh3.Hasher // XXH3-128 of what was read
-	wantFast *[16]byte    // the remembered XXH3-128, when trusting it
+	h        hash.Hash // SHA-256, when checking against the manifest
+	fast     *blockSum // the block checksum of what was read
+	wantFast *[16]byte // the remembered block checksum, when trusting it
 	lib      *Library
 	id       identity
 	known    bool // id is the file's identity
@@ -123,10 +121,10 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 
 // check runs at the end of the file.
 func (c *checkedReader) check() error {
-	sum := c.fast.Sum128().Bytes()
+	sum := c.fast.Sum128()
 	if c.wantFast != nil {
 		if c.n != c.want.Size || sum != *c.wantFast {
-			return &ContentError{Path: c.want.Path, Reason: "changed since its SHA-256 was checked (XXH3-128 differs)"}
+			return &ContentError{Path: c.want.Path, Reason: "changed since its SHA-256 was checked (block checksum differs)"}
 		}
 		return nil
 	}
@@ -152,17 +150,13 @@ func checkSum(want File, n int64, h hash.Hash) error {
 	return nil
 }
 
-// openRegular opens a regular file, refusing anything else (a link, a
-// device, a pipe that would block).
-func openRegular(name string) (*os.File, error) {
+// notRegular says what the file at name is instead of a regular file.
+func notRegular(name string) error {
 	info, err := os.Lstat(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
-	}
-	return os.Open(name)
+	return fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
 }
 
 // CheckSizes checks that every file exists with its size, without reading
@@ -197,12 +191,11 @@ func (l *Library) Verify(ctx context.Context) error {
 	}
 	buf := make([]byte, copyBuffer)
 	for _, f := range l.Manifest.Files {
-		r, err := openRegular(l.ContentPath(f.Path))
+		r, id, known, err := openRegular(l.ContentPath(f.Path))
 		if err != nil {
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
 		}
-		h, fast := sha256.New(), xxh3.New()
-		id, known := fileIdentity(r)
+		h, fast := sha256.New(), newBlockSum(f.Size)
 		n, err := io.CopyBuffer(io.MultiWriter(h, fast), ctxReader{ctx, r}, buf)
 		r.Close()
 		if err := ctx.Err(); err != nil {
@@ -215,7 +208,7 @@ func (l *Library) Verify(ctx context.Context) error {
 			return err
 		}
 		if known {
-			l.verified.remember(f.Path, id, fast.Sum128().Bytes())
+			l.verified.remember(f.Path, id, fast.Sum128())
 		}
 	}
 	return nil

@@ -80,9 +80,24 @@ func ParseManifest(data []byte) (*Manifest, error) {
 }
 
 func parseManifest(data []byte) (*Manifest, error) {
-	// The format is read on its own first, so that a newer manifest is
-	// named as such rather than as one with unknown fields. Unmarshal also
-	// refuses data after the JSON value, which the Decoder would not.
+	// A manifest of this format with nothing after its JSON value is read
+	// in one decode: for a large library, reading it twice costs more than
+	// anything else kioskctl write does before writing.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if dec.Decode(&m) == nil && m.Format == FormatVersion && len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) == 0 {
+		return checkedManifest(&m)
+	}
+	return parseBadManifest(data)
+}
+
+// parseBadManifest reads a manifest that did not decode as this format
+// and says why. The format is read on its own first, so that a newer
+// manifest is named as such rather than as one with unknown fields.
+// Unmarshal also refuses data after the JSON value, which the Decoder
+// would not.
+func parseBadManifest(data []byte) (*Manifest, error) {
 	var head struct {
 		Format *int `json:"format"`
 	}
@@ -101,11 +116,16 @@ func parseManifest(data []byte) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("not a valid manifest: %w", err)
 	}
+	return checkedManifest(&m)
+}
+
+// checkedManifest checks a decoded manifest against the format's rules.
+func checkedManifest(m *Manifest) (*Manifest, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
 	m.Folders = nonNil(m.Folders)
-	return &m, nil
+	return m, nil
 }
 
 // Marshal returns the manifest as indented JSON, the form Build writes.

@@ -35,6 +35,7 @@ func TestParseManifestRejects(t *testing.T) {
 		{"newer format", nil, `{"format": 2, "whatever": true}`, "format 2; this program reads format 1"},
 		{"unknown field", nil, `{"format": 1, "name": "x", "extra": 1}`, `unknown field "extra"`},
 		{"trailing data", nil, `{"format": 1, "name": "x", "date": "2026-11-25", "tiers": [{"tier": 1, "paths": ["**"]}], "files": [{"path": "a", "size": 1, "sha256": "` + sha("a") + `", "tier": 1}], "folders": []} {}`, "after top-level value"},
+		{"form feed after the value", nil, `{"format": 1, "name": "x", "date": "2026-11-25", "tiers": [{"tier": 1, "paths": ["**"]}], "files": [{"path": "a", "size": 1, "sha256": "` + sha("a") + `", "tier": 1}], "folders": []}` + "\n\f", "after top-level value"},
 		{"size not an integer", nil, `{"format": 1, "files": [{"path": "a", "size": 1.5}]}`, "not a valid manifest"},
 		{"empty name", func(m *Manifest) { m.Name = "" }, "", "library name is empty"},
 		{"control character in name", func(m *Manifest) { m.Name = "a\x1bb" }, "", "control character"},

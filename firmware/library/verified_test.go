@@ -1,6 +1,7 @@
 package library
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -9,7 +10,7 @@ import (
 )
 
 // readAll reads a library file through Open, reporting whether the reader
-// trusted a remembered XXH3-128 rather than SHA-256.
+// trusted a remembered block checksum rather than SHA-256.
 func readAll(t *testing.T, l *Library, p string) (fast bool, err error) {
 	t.Helper()
 	r, err := l.Open(p)
@@ -19,6 +20,18 @@ func readAll(t *testing.T, l *Library, p string) (fast bool, err error) {
 	defer r.Close()
 	_, err = io.Copy(io.Discard, r)
 	return r.(*checkedReader).wantFast != nil, err
+}
+
+// reopen opens the library of l again, with the memory of verified files
+// kept at path.
+func reopen(t *testing.T, l *Library, path string) *Library {
+	t.Helper()
+	again, err := Open(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.LoadVerified(path)
+	return again
 }
 
 func TestVerifiedFiles(t *testing.T) {
@@ -36,7 +49,7 @@ func TestVerifiedFiles(t *testing.T) {
 		readAll(t, l, "a.txt")
 		readAll(t, l, "위키/b.html")
 		// Same size, same inode, other bytes: caught by SHA-256 if the change
-		// time moved, by the remembered XXH3-128 if it fell in the same tick.
+		// time moved, by the remembered checksum if it fell in the same tick.
 		f, err := os.OpenFile(l.ContentPath("a.txt"), os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -59,12 +72,12 @@ func TestVerifiedFiles(t *testing.T) {
 		l := buildLib(t, files)
 		readAll(t, l, "a.txt")
 		f := l.verified.files["a.txt"]
-		f.XXH128[0] ^= 1 // as if the bytes on disk had decayed since
+		f.Sum[0] ^= 1 // as if the bytes on disk had decayed since
 		l.verified.files["a.txt"] = f
 		fast, err := readAll(t, l, "a.txt")
 		var ce *ContentError
 		if !fast || !errors.As(err, &ce) || ce.Path != "a.txt" {
-			t.Errorf("read with a decayed file: fast %v, %v; want a *ContentError from the XXH3-128 check", fast, err)
+			t.Errorf("read with a decayed file: fast %v, %v; want a *ContentError from the remembered checksum", fast, err)
 		}
 	})
 	t.Run("Verify remembers, and the memory persists", func(t *testing.T) {
@@ -83,11 +96,7 @@ func TestVerifiedFiles(t *testing.T) {
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 || filepath.Dir(filepath.Dir(path)) != os.Getenv("XDG_CACHE_HOME") {
 			t.Fatalf("cache file %s: %v, %v; want mode 0600 in the user's cache folder", path, st, err)
 		}
-		again, err := Open(l.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again.LoadVerified(path)
+		again := reopen(t, l, path)
 		for p := range files {
 			if fast, err := readAll(t, again, p); !fast || err != nil {
 				t.Errorf("read of %q after LoadVerified: fast %v, %v; want fast", p, fast, err)
@@ -98,6 +107,46 @@ func TestVerifiedFiles(t *testing.T) {
 		other.LoadVerified(path)
 		if fast, _ := readAll(t, other, "a.txt"); fast {
 			t.Errorf("a cache of another library was trusted")
+		}
+		// So is one written with another checksum.
+		var c verifiedCache
+		if data, err := os.ReadFile(path); err != nil || json.Unmarshal(data, &c) != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		c.Checksum = "xxh3-128"
+		if data, err := json.Marshal(c); err != nil || os.WriteFile(path, data, 0o600) != nil {
+			t.Fatalf("write %s: %v", path, err)
+		}
+		third := reopen(t, l, path)
+		if fast, _ := readAll(t, third, "a.txt"); fast {
+			t.Errorf("a cache of another checksum was trusted")
+		}
+	})
+	t.Run("the memory is written only when it changed", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "verified.json")
+		l := buildLib(t, files)
+		readAll(t, l, "a.txt")
+		if err := l.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		again := reopen(t, l, path)
+		os.Remove(path)
+		readAll(t, again, "a.txt") // trusted: nothing new to remember
+		if err := again.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("SaveVerified with nothing new: stat = %v; want nothing written", err)
+		}
+		readAll(t, again, "위키/b.html")
+		if err := again.SaveVerified(path); err != nil {
+			t.Fatal(err)
+		}
+		third := reopen(t, l, path)
+		for p := range files {
+			if fast, err := readAll(t, third, p); !fast || err != nil {
+				t.Errorf("read of %q after a second save: fast %v, %v; want fast", p, fast, err)
+			}
 		}
 	})
 }
