@@ -340,3 +340,36 @@ func TestRefusesToWork(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartsKiosk kills the kiosk process kioskd runs: kioskd starts it
+// again, and the new one opens the journal as the next boot.
+func TestRestartsKiosk(t *testing.T) {
+	lib, pub := testLibrary(t)
+	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\n")
+	k := startKioskd(t, "-config", cfg, "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "")
+	k.until("the kiosk ready", func(_ sim.View, logs []string) bool { return countLogs(logs, "kioskd: ready") == 1 })
+	pid := k.cmd.Process.Pid
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var children []string // a Go program starts children from any of its threads
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, strings.Fields(string(b))...)
+	}
+	if len(children) != 1 {
+		t.Fatalf("kioskd (pid %d) has children %q; want the one kiosk process", pid, children)
+	}
+	var child int
+	fmt.Sscan(children[0], &child)
+	if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	k.until("the kiosk started again", func(_ sim.View, logs []string) bool {
+		return countLogs(logs, "starting it again") == 1 && countLogs(logs, "kioskd: ready") == 2 && countLogs(logs, "boot 2,") == 1
+	})
+}
