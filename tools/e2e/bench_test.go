@@ -152,17 +152,6 @@ func benchLibraryDir(dir string) (lib, pub string, err error) {
 		}
 	}
 	lib = filepath.Join(dir, "library")
-	ctx := context.Background()
-	if _, err := library.Build(ctx, src, lib, library.BuildOptions{Name: "bench", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		return "", "", err
-	}
-	key := filepath.Join(dir, "bench.key")
-	if _, err := library.GenerateKey(key); err != nil {
-		return "", "", err
-	}
-	priv, err := library.ReadPrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	return lib, key + library.PublicKeySuffix, library.Sign(ctx, lib, priv)
+	pub, err = SignedLibrary(context.Background(), src, lib, library.BuildOptions{Name: "bench", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	return lib, pub, err
 }

@@ -96,18 +96,8 @@ func testLibrary(ctx context.Context, dir string) (lib, pub string, err error) {
 		}
 	}
 	lib = filepath.Join(dir, "library")
-	if _, err := library.Build(ctx, src, lib, library.BuildOptions{Name: "시험 라이브러리", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		return "", "", err
-	}
-	key := filepath.Join(dir, "kiosk.key")
-	if _, err := library.GenerateKey(key); err != nil {
-		return "", "", err
-	}
-	priv, err := library.ReadPrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	return lib, key + library.PublicKeySuffix, library.Sign(ctx, lib, priv)
+	pub, err = SignedLibrary(ctx, src, lib, library.BuildOptions{Name: "시험 라이브러리", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	return lib, pub, err
 }
 
 // baseConfig is kiosk.toml for the tests' small sticks.
@@ -206,8 +196,6 @@ func (b *booted) logged(s string, n int) {
 	b.until(fmt.Sprintf("%d log lines with %q", n, s), func(_ sim.View, logs []string) bool { return Count(logs, s) >= n })
 }
 
-var marker = []byte("DONOR-DATA-MUST-GO ")
-
 // stick makes a sparse stick image of size bytes; with donor set, it
 // holds the marker at its start, middle and end.
 func stick(t *testing.T, size int64, donor bool) string {
@@ -217,27 +205,20 @@ func stick(t *testing.T, size int64, donor bool) string {
 		t.Fatal(err)
 	}
 	if donor {
-		f, err := os.OpenFile(img, os.O_WRONLY, 0)
-		if err != nil {
+		if err := PlantDonor(img, 0, size/2, size-int64(len(DonorMarker))); err != nil {
 			t.Fatal(err)
 		}
-		for _, off := range []int64{0, size / 2, size - int64(len(marker))} {
-			if _, err := f.WriteAt(marker, off); err != nil {
-				t.Fatal(err)
-			}
-		}
-		f.Close()
 	}
 	return img
 }
 
 func markers(t *testing.T, img string) int {
 	t.Helper()
-	b, err := os.ReadFile(img)
+	n, err := CountDonor(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bytes.Count(b, marker)
+	return n
 }
 
 func hash(t *testing.T, img string) string {

@@ -19,12 +19,11 @@ import (
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/library"
 	"flashkiosk/hal/sim"
+	"flashkiosk/tools/e2e"
 )
 
 // wait bounds every wait for the kiosk; generous, as machines are shared.
 const wait = 2 * time.Minute
-
-var marker = []byte("DONOR-DATA-MUST-GO ")
 
 // build builds kioskd once for the package's tests.
 var build = sync.OnceValues(func() (string, error) {
@@ -151,22 +150,11 @@ func testLibrary(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	lib := filepath.Join(dir, "lib")
-	ctx := context.Background()
-	if _, err := library.Build(ctx, src, lib, library.BuildOptions{Name: "시험 library", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "kiosk.key")
-	if _, err := library.GenerateKey(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	key, err := library.ReadPrivateKey(keyFile)
+	pub, err := e2e.SignedLibrary(context.Background(), src, lib, library.BuildOptions{Name: "시험 library", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := library.Sign(ctx, lib, key); err != nil {
-		t.Fatal(err)
-	}
-	return lib, keyFile + library.PublicKeySuffix
+	return lib, pub
 }
 
 // loopDrive attaches a sparse image of size bytes holding the donor
@@ -178,16 +166,12 @@ func loopDrive(t *testing.T, size int64) string {
 		t.Fatal("this test needs root (loop devices); run it as root")
 	}
 	img := filepath.Join(t.TempDir(), "stick.img")
-	f, err := os.Create(img)
-	if err != nil {
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, off := range []int64{0, size / 2, size - int64(len(marker))} {
-		if _, err := f.WriteAt(marker, off); err != nil {
-			t.Fatal(err)
-		}
+	if err := e2e.PlantDonor(img, 0, size/2, size-int64(len(e2e.DonorMarker))); err != nil {
+		t.Fatal(err)
 	}
-	f.Close()
 	out, err := exec.Command("losetup", "-f", "--show", "--direct-io=on", img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("losetup: %v: %s", err, out)
@@ -204,11 +188,11 @@ func loopDrive(t *testing.T, size int64) string {
 // markers counts the donor markers left on dev.
 func markers(t *testing.T, dev string) int {
 	t.Helper()
-	b, err := os.ReadFile(dev)
+	n, err := e2e.CountDonor(dev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bytes.Count(b, marker)
+	return n
 }
 
 func writeFile(t *testing.T, name, body string) string {
