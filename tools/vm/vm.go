@@ -65,12 +65,12 @@ type VM struct {
 	waitErr error
 	tmpDir  string
 	stopCtx func() bool
+	usbBus  string // the bus USB devices are plugged into; "" lets qemu choose
 
 	sendMu sync.Mutex // one line at a time on the console
 	mu     sync.Mutex
 	tail   []string         // the last console lines, for error messages
 	sticks map[string]Stick // plugged sticks by id
-	usbBus string           // the bus of plugged USB devices; "" lets qemu choose
 
 	closeOnce sync.Once
 }
@@ -190,6 +190,9 @@ func raspiArgs(cfg Config, sock string) (string, []string, error) {
 	}
 	if len(cfg.Disks) > 1 {
 		return "", nil, fmt.Errorf("vm: machine raspi3b has one SD card, not %d disks", len(cfg.Disks))
+	}
+	if cfg.DTB == "" {
+		return "", nil, errors.New("vm: machine raspi3b needs the Pi's DTB")
 	}
 	mem := cfg.Memory
 	if mem == 0 {

@@ -31,8 +31,9 @@ func TestQEMUArgs(t *testing.T) {
 		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Append: "x=1", Disks: []Disk{{Path: "/sd.img"}}}, "qemu-system-aarch64",
 			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200", "dwc_otg.fiq_enable=0", "x=1",
 				"-drive if=sd,format=raw,file=/sd.img", "-qmp unix:/s,server=on,wait=off"}, false},
-		{Config{Machine: "raspi3b", Arch: "amd64"}, "", nil, true},
-		{Config{Machine: "raspi3b", Disks: []Disk{{Path: "/a.img"}, {Path: "/b.img"}}}, "", nil, true},
+		{Config{Machine: "raspi3b", Arch: "amd64", DTB: "d.dtb"}, "", nil, true},
+		{Config{Machine: "raspi3b", DTB: "d.dtb", Disks: []Disk{{Path: "/a.img"}, {Path: "/b.img"}}}, "", nil, true},
+		{Config{Machine: "raspi3b"}, "", nil, true},
 		{Config{Machine: "pc"}, "", nil, true},
 	} {
 		bin, args, err := qemuArgs(tc.cfg, "/s")
