@@ -1,6 +1,7 @@
-// Package vm boots a Linux kernel and initramfs in qemu for tests, reads
-// its serial console line by line, and hot-plugs virtual USB sticks over
-// QMP, qemu's control protocol.
+// Package vm boots a Linux kernel and initramfs in qemu for tests (on the
+// arm64 virt or amd64 q35 machine, or a Raspberry Pi 3 B with its own
+// kernel and device tree), reads its serial console line by line, and
+// hot-plugs virtual USB sticks over QMP, qemu's control protocol.
 //
 // A VM is always killed by Close (use t.Cleanup), when the context given
 // to Start ends, and when the test process dies, so no stray guest eats a

@@ -15,6 +15,9 @@ type Stick struct {
 	// Port is the xHCI port (or hub port path, such as "1.2" for port 2 of
 	// a hub in port 1) to plug into; "" lets qemu choose. qemu-xhci has
 	// USB 2 ports 1-4 and USB 3 ports 5-8; usb-storage is a USB 2 device.
+	// raspi3b's controller has the one port 1, where qemu puts a hub of
+	// its own for the first device that is not a hub: plug a hub there
+	// first (PlugHub) to choose the port path.
 	Port string
 	// Serial is the USB serial number; "" lets qemu make one up.
 	Serial string
@@ -62,7 +65,7 @@ func (vm *VM) blockNode(ctx context.Context, id string, s Stick) (map[string]any
 
 // PlugUSB hot-plugs a stick as device id (a name of the caller's choice,
 // used again for UnplugUSB): a block node "id-file", then a usb-storage
-// device on the xHCI controller.
+// device on the xHCI controller (on raspi3b, its USB controller).
 func (vm *VM) PlugUSB(ctx context.Context, id string, s Stick) error {
 	if vm.qmp == nil {
 		return errNoQMP
@@ -75,7 +78,10 @@ func (vm *VM) PlugUSB(ctx context.Context, id string, s Stick) error {
 		vm.dropThrottle(ctx, id, s)
 		return fmt.Errorf("plug %s: %w", id, err)
 	}
-	dev := map[string]any{"driver": "usb-storage", "bus": "xhci.0", "drive": id + "-file", "id": id, "removable": true}
+	dev := map[string]any{"driver": "usb-storage", "drive": id + "-file", "id": id, "removable": true}
+	if vm.usbBus != "" {
+		dev["bus"] = vm.usbBus
+	}
 	if s.Port != "" {
 		dev["port"] = s.Port
 	}
@@ -111,7 +117,10 @@ func (vm *VM) PlugHub(ctx context.Context, id, port string) error {
 	if vm.qmp == nil {
 		return errNoQMP
 	}
-	dev := map[string]any{"driver": "usb-hub", "bus": "xhci.0", "id": id}
+	dev := map[string]any{"driver": "usb-hub", "id": id}
+	if vm.usbBus != "" {
+		dev["bus"] = vm.usbBus
+	}
 	if port != "" {
 		dev["port"] = port
 	}

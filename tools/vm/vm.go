@@ -17,12 +17,21 @@ import (
 
 // Config says what to boot.
 type Config struct {
-	Arch   string // "arm64" (qemu virt, the default) or "amd64" (q35)
-	Kernel string // kernel image file
-	Initrd string // initramfs file
-	Append string // added to the kernel command line
-	Memory int    // MiB; 0 means 512
-	Disks  []Disk // attached at boot as virtio disks vda, vdb, …
+	Arch string // "arm64" (qemu virt, the default) or "amd64" (q35)
+	// Machine is "" for the arch's own (virt or q35), or "raspi3b" for a
+	// Raspberry Pi 3 B (arm64 only): the Pi's own kernel and DTB, the
+	// console on its PL011 UART, disks on its SD card, USB on its DWC2
+	// controller, which has a single root port.
+	Machine string
+	Kernel  string // kernel image file
+	DTB     string // device tree blob; raspi3b needs one (see RaspiDTB)
+	Initrd  string // initramfs file
+	Append  string // added to the kernel command line
+	Memory  int    // MiB; 0 means 512 (1024 on raspi3b, the only size it takes)
+	// Disks are attached at boot: virtio disks vda, vdb, … on virt and
+	// q35, the SD card mmcblk0 on raspi3b (at most one, and qemu takes
+	// only an image whose size is a power of two).
+	Disks []Disk
 	// Devices are further qemu devices, as -device takes them: "i6300esb"
 	// is a watchdog the arm64 kernel drives.
 	Devices []string
@@ -56,6 +65,7 @@ type VM struct {
 	waitErr error
 	tmpDir  string
 	stopCtx func() bool
+	usbBus  string // the bus USB devices are plugged into; "" lets qemu choose
 
 	sendMu sync.Mutex // one line at a time on the console
 	mu     sync.Mutex
@@ -68,7 +78,11 @@ type VM struct {
 // Start boots a VM. It returns once qemu's QMP socket answers; the guest
 // may still be booting (wait for a console line of its own).
 func Start(ctx context.Context, cfg Config) (*VM, error) {
-	for _, f := range []string{cfg.Kernel, cfg.Initrd} {
+	files := []string{cfg.Kernel, cfg.Initrd}
+	if cfg.DTB != "" {
+		files = append(files, cfg.DTB)
+	}
+	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("vm: %w", err)
 		}
@@ -104,7 +118,10 @@ func Start(ctx context.Context, cfg Config) (*VM, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("vm: start %s: %w", bin, err)
 	}
-	vm := &VM{cmd: cmd, stdin: stdin, lines: make(chan Line, 4096), exited: make(chan struct{}), tmpDir: tmp}
+	vm := &VM{cmd: cmd, stdin: stdin, lines: make(chan Line, 4096), exited: make(chan struct{}), tmpDir: tmp, usbBus: "xhci.0"}
+	if cfg.Machine == "raspi3b" {
+		vm.usbBus = ""
+	}
 	go vm.readConsole(stdout, cfg.Console)
 	go func() {
 		vm.waitErr = cmd.Wait()
@@ -123,6 +140,12 @@ func Start(ctx context.Context, cfg Config) (*VM, error) {
 
 // qemuArgs is the qemu binary and command line for cfg.
 func qemuArgs(cfg Config, sock string) (string, []string, error) {
+	if cfg.Machine == "raspi3b" {
+		return raspiArgs(cfg, sock)
+	}
+	if cfg.Machine != "" {
+		return "", nil, fmt.Errorf("vm: unknown machine %q", cfg.Machine)
+	}
 	mem := cfg.Memory
 	if mem == 0 {
 		mem = 512
@@ -139,15 +162,10 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 	default:
 		return "", nil, fmt.Errorf("vm: unknown arch %q", cfg.Arch)
 	}
-	cmdline := "console=" + console + " panic=-1 quiet usb_storage.delay_use=0"
-	if cfg.Append != "" {
-		cmdline += " " + cfg.Append
-	}
-	args = append(args, "-accel", "tcg", "-m", strconv.Itoa(mem),
-		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cmdline,
-		"-device", "qemu-xhci,id=xhci",
-		"-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
-		"-qmp", "unix:"+sock+",server=on,wait=off")
+	args = append(args, "-accel", "tcg", "-m", strconv.Itoa(mem))
+	args = append(args, bootArgs(cfg, "console="+console)...)
+	args = append(args, "-device", "qemu-xhci,id=xhci")
+	args = append(args, commonArgs(sock)...)
 	for i, d := range cfg.Disks {
 		drive := fmt.Sprintf("if=none,id=disk%d,format=raw,file=%s", i, d.Path)
 		if d.ReadOnly {
@@ -159,6 +177,62 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 		args = append(args, "-device", d)
 	}
 	return bin, args, nil
+}
+
+// raspiArgs is the command line of a raspi3b. Its PL011 UART, the first
+// serial port, is ttyAMA1 to the Pi's kernel (its DTB names the mini UART
+// serial0). One emulated thread boots in seconds where several take a
+// minute; the DWC2 driver's FIQ handlers make USB enumeration take 11-15 s
+// under emulation, so they are off.
+func raspiArgs(cfg Config, sock string) (string, []string, error) {
+	if cfg.Arch != "" && cfg.Arch != "arm64" {
+		return "", nil, fmt.Errorf("vm: machine raspi3b is arm64, not %s", cfg.Arch)
+	}
+	if len(cfg.Disks) > 1 {
+		return "", nil, fmt.Errorf("vm: machine raspi3b has one SD card, not %d disks", len(cfg.Disks))
+	}
+	if cfg.DTB == "" {
+		return "", nil, errors.New("vm: machine raspi3b needs the Pi's DTB")
+	}
+	mem := cfg.Memory
+	if mem == 0 {
+		mem = 1024
+	}
+	args := []string{"-M", "raspi3b", "-accel", "tcg,thread=single", "-m", strconv.Itoa(mem)}
+	args = append(args, bootArgs(cfg, "console=ttyAMA1,115200 dwc_otg.fiq_enable=0 dwc_otg.fiq_fsm_enable=0")...)
+	args = append(args, commonArgs(sock)...)
+	for _, d := range cfg.Disks {
+		drive := "if=sd,format=raw,file=" + d.Path
+		if d.ReadOnly {
+			drive += ",readonly=on"
+		}
+		args = append(args, "-drive", drive)
+	}
+	for _, d := range cfg.Devices {
+		args = append(args, "-device", d)
+	}
+	return "qemu-system-aarch64", args, nil
+}
+
+// bootArgs are the kernel, DTB, initramfs and command line: console
+// first, then what every guest gets, then cfg.Append.
+func bootArgs(cfg Config, console string) []string {
+	cmdline := console + " panic=-1 quiet usb_storage.delay_use=0"
+	if cfg.Append != "" {
+		cmdline += " " + cfg.Append
+	}
+	args := []string{"-kernel", cfg.Kernel}
+	if cfg.DTB != "" {
+		args = append(args, "-dtb", cfg.DTB)
+	}
+	return append(args, "-initrd", cfg.Initrd, "-append", cmdline)
+}
+
+// commonArgs leave qemu no devices of its own choosing, no window, the
+// serial console on stdin and stdout, and QMP on sock.
+func commonArgs(sock string) []string {
+	return []string{"-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-qmp", "unix:" + sock + ",server=on,wait=off"}
 }
 
 // Send types line and a newline on the serial console.

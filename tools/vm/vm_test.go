@@ -28,6 +28,13 @@ func TestQEMUArgs(t *testing.T) {
 			[]string{"-drive if=none,id=disk0,format=raw,file=/a.img -device virtio-blk-pci,drive=disk0",
 				"-drive if=none,id=disk1,format=raw,file=/b.img,readonly=on -device virtio-blk-pci,drive=disk1"}, false},
 		{Config{Arch: "riscv64"}, "", nil, true},
+		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Append: "x=1", Disks: []Disk{{Path: "/sd.img"}}}, "qemu-system-aarch64",
+			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200", "dwc_otg.fiq_enable=0", "x=1",
+				"-drive if=sd,format=raw,file=/sd.img", "-qmp unix:/s,server=on,wait=off"}, false},
+		{Config{Machine: "raspi3b", Arch: "amd64", DTB: "d.dtb"}, "", nil, true},
+		{Config{Machine: "raspi3b", DTB: "d.dtb", Disks: []Disk{{Path: "/a.img"}, {Path: "/b.img"}}}, "", nil, true},
+		{Config{Machine: "raspi3b"}, "", nil, true},
+		{Config{Machine: "pc"}, "", nil, true},
 	} {
 		bin, args, err := qemuArgs(tc.cfg, "/s")
 		if (err != nil) != tc.wantErr {
@@ -42,6 +49,11 @@ func TestQEMUArgs(t *testing.T) {
 			if !strings.Contains(line, w) {
 				t.Errorf("qemuArgs(%+v) = %s; want it to hold %q", tc.cfg, line, w)
 			}
+		}
+		// raspi3b has no xHCI controller: its own USB controller takes
+		// the sticks.
+		if xhci := strings.Contains(line, "qemu-xhci"); !tc.wantErr && xhci == (tc.cfg.Machine == "raspi3b") {
+			t.Errorf("qemuArgs(%+v) = %s; want qemu-xhci only off raspi3b", tc.cfg, line)
 		}
 	}
 }
