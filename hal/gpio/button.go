@@ -49,9 +49,10 @@ type Button struct {
 var _ hal.Button = (*Button)(nil)
 
 // NewButton configures pin as an input with edge detection and watches it
-// until ctx is done, when the events channel is closed. The button is taken
-// to be released at the start: one held down then reports a press once its
-// level has been stable for the debounce time.
+// until ctx is done, when the events channel is closed. A button held down
+// when watching starts is ignored until it has been released: a stuck or
+// shorted button (or GO and INFO held through a power cut) must not count
+// as a press, or a stuck pair would shut the kiosk down after every boot.
 func NewButton(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) (*Button, error) {
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = DefaultDebounce
@@ -72,7 +73,15 @@ func (b *Button) Events() <-chan hal.ButtonEvent { return b.events }
 
 func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 	defer close(b.events)
-	d := debouncer{hold: cfg.Debounce, since: cfg.Clock.Now()}
+	read := func() bool {
+		pressed := pin.Read() == gpio.High
+		if cfg.ActiveLow {
+			pressed = !pressed
+		}
+		return pressed
+	}
+	held := read()
+	d := debouncer{hold: cfg.Debounce, since: cfg.Clock.Now(), armed: !held, level: held}
 	for ctx.Err() == nil {
 		poll := idlePoll
 		if d.pending() {
@@ -85,11 +94,7 @@ func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 			// as a timeout would have rather than spin on a core.
 			time.Sleep(poll)
 		}
-		pressed := pin.Read() == gpio.High
-		if cfg.ActiveLow {
-			pressed = !pressed
-		}
-		ev, ok := d.sample(pressed, cfg.Clock.Now())
+		ev, ok := d.sample(read(), cfg.Clock.Now())
 		if !ok {
 			continue
 		}
@@ -101,16 +106,24 @@ func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 }
 
 // debouncer turns samples of a bouncing level into clean changes: a level
-// counts once it has been seen without a break for hold.
+// counts once it has been seen without a break for hold. A button held
+// when watching began is not armed: it reports nothing until it has been
+// released for hold.
 type debouncer struct {
 	hold   time.Duration
+	armed  bool      // the button has been seen released
 	stable bool      // the debounced state: pressed or not
 	level  bool      // the last level sampled
 	since  time.Time // when level was first sampled
 }
 
 // pending reports whether a change is waiting to become stable.
-func (d *debouncer) pending() bool { return d.level != d.stable }
+func (d *debouncer) pending() bool {
+	if !d.armed {
+		return !d.level // a release that may arm it
+	}
+	return d.level != d.stable
+}
 
 // sample takes the level seen at now and returns an event when the
 // debounced state changes; the event's time is when its level began.
@@ -118,7 +131,14 @@ func (d *debouncer) sample(pressed bool, now time.Time) (hal.ButtonEvent, bool) 
 	if pressed != d.level {
 		d.level, d.since = pressed, now
 	}
-	if d.level == d.stable || now.Sub(d.since) < d.hold {
+	if now.Sub(d.since) < d.hold {
+		return hal.ButtonEvent{}, false
+	}
+	if !d.armed {
+		d.armed = !d.level
+		return hal.ButtonEvent{}, false
+	}
+	if d.level == d.stable {
 		return hal.ButtonEvent{}, false
 	}
 	d.stable = d.level

@@ -29,28 +29,38 @@ func TestDebouncer(t *testing.T) {
 		name    string
 		samples []sample
 		want    []event
+		atStart bool // the button was held when watching began
 	}{
 		{"clean press and release",
 			[]sample{{true, 0}, {true, 29}, {true, 30}, {false, 500}, {false, 530}},
-			[]event{{true, 0}, {false, 500}}},
+			[]event{{true, 0}, {false, 500}}, false},
 		{"bouncing press",
 			[]sample{{true, 0}, {false, 2}, {true, 3}, {false, 7}, {true, 9}, {true, 38}, {true, 39}, {true, 60}},
-			[]event{{true, 9}}},
+			[]event{{true, 9}}, false},
 		{"bouncing release",
 			[]sample{{true, 0}, {true, 30}, {false, 100}, {true, 101}, {false, 104}, {true, 106}, {false, 110}, {false, 140}, {false, 200}},
-			[]event{{true, 0}, {false, 110}}},
+			[]event{{true, 0}, {false, 110}}, false},
 		{"glitch shorter than debounce is ignored",
 			[]sample{{true, 0}, {false, 29}, {false, 100}, {true, 200}, {false, 210}, {false, 300}},
-			nil},
+			nil, false},
 		{"released all along",
 			[]sample{{false, 0}, {false, 100}, {false, 1000}},
-			nil},
+			nil, false},
 		{"long hold gives one press",
 			[]sample{{true, 0}, {true, 30}, {true, 1000}, {true, 2000}, {true, 5000}},
-			[]event{{true, 0}}},
+			[]event{{true, 0}}, false},
+		{"held from the start: ignored until released, then counts",
+			[]sample{{true, 0}, {true, 30}, {true, 6000}, {false, 7000}, {false, 7030}, {true, 8000}, {true, 8030}, {false, 9000}, {false, 9030}},
+			[]event{{true, 8000}, {false, 9000}}, true},
+		{"stuck from the start: never a press",
+			[]sample{{true, 0}, {true, 30}, {true, 5000}, {true, 60000}},
+			nil, true},
+		{"a release shorter than debounce does not arm it",
+			[]sample{{true, 0}, {false, 100}, {true, 110}, {true, 200}, {true, 6000}},
+			nil, true},
 	}
 	for _, tt := range tests {
-		d := debouncer{hold: 30 * time.Millisecond, since: t0}
+		d := debouncer{hold: 30 * time.Millisecond, since: t0, armed: !tt.atStart, level: tt.atStart}
 		var got []event
 		for _, s := range tt.samples {
 			if ev, ok := d.sample(s.pressed, ms(s.at)); ok {
@@ -234,5 +244,42 @@ func TestButtonNoSpin(t *testing.T) {
 	defer pin.mu.Unlock()
 	if pin.waits > 10 {
 		t.Errorf("WaitForEdge calls in 250 ms of a failing line = %d; want at most 10", pin.waits)
+	}
+}
+
+// TestButtonHeldAtStart: a button already pressed when watching begins
+// (stuck, or held through a power cut) gives no press; once released, a
+// new press counts.
+func TestButtonHeldAtStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pin := &gpiotest.Pin{N: "GO", L: gpio.Low, EdgesChan: make(chan gpio.Level)}
+	clock := &fakeClock{now: t0}
+	// PullNoChange keeps the level low: gpiotest's pull-up would raise it.
+	b, err := NewButton(ctx, pin, ButtonConfig{ActiveLow: true, Pull: gpio.PullNoChange, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 { // 300 ms, past the button's idle poll; half a second of the fake clock, held
+		clock.Advance(10 * time.Millisecond)
+		select {
+		case ev := <-b.Events():
+			t.Fatalf("event %+v while held since the start; want none", ev)
+		case <-time.After(6 * time.Millisecond):
+		}
+	}
+	bounce(pin, gpio.High) // released: once stable, this arms it, silently
+	for range 20 {
+		clock.Advance(10 * time.Millisecond)
+		select {
+		case ev := <-b.Events():
+			t.Fatalf("event %+v on the release that arms the button; want none", ev)
+		case <-time.After(6 * time.Millisecond): // past the button's fast poll
+		}
+	}
+	bounce(pin, gpio.Low) // pressed again: counts
+	ev, ok := nextEvent(t, b, clock)
+	if !ok || !ev.Pressed {
+		t.Fatalf("event after release and press = %+v, %v; want a press", ev, ok)
 	}
 }
