@@ -281,6 +281,9 @@ func TestFourSticks(t *testing.T) {
 	b.press("go")
 	b.shows("P1 DONE", "P2 DONE", "P3 DONE", "P4 DONE")
 	b.logged(": done: ", 4)
+	// The kiosk armed qemu's i6300esb (15 s) and fed it: unfed, it would
+	// have reset the VM, and qemu, run with -no-reboot, would have ended.
+	b.logged("kioskd: watchdog /dev/watchdog armed, timeout 15s", 1)
 	l, err := library.Open(f.lib)
 	if err != nil {
 		t.Fatal(err)
