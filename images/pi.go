@@ -170,7 +170,7 @@ func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 		}
 		defer os.RemoveAll(tmp)
 		cpio = filepath.Join(tmp, InitramfsFile)
-		if err := toolchain.BuildInitramfs(ctx, cpio, toolchain.Initramfs{Arch: "arm64", Uinit: uinit, Shell: true}); err != nil {
+		if err := toolchain.BuildInitramfs(ctx, cpio, toolchain.Initramfs{Arch: "arm64", Uinit: uinit}); err != nil {
 			return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
 		}
 	}

@@ -25,13 +25,8 @@ type Initramfs struct {
 	Uinit []string
 	// Commands are more Go commands to include.
 	Commands []string
-	// Shell adds u-root's gosh, built as the plain line shell (build tag
-	// goshsmall) that works over a serial console, as the default shell.
-	Shell bool
 }
 
-// gosh is the shell package Initramfs.Shell adds; go.mod names it as a tool.
-const gosh = "github.com/u-root/u-root/cmds/core/gosh"
 
 // BuildInitramfs writes a u-root initramfs to out: u-root's init, which
 // starts spec.Uinit, and the other commands of spec. Each command is
@@ -62,12 +57,9 @@ func BuildInitramfs(ctx context.Context, out string, spec Initramfs) error {
 	}
 	args := []string{"-build=binary", "-o", out, "-tmp-dir", tmp, "-uinitcmd=" + uinitCmd}
 	pkgs := []string{"github.com/u-root/u-root/cmds/core/init", spec.Uinit[0]}
-	if spec.Shell {
-		args = append(args, "-defaultsh=gosh", "-go-build-tags=goshsmall")
-		pkgs = append(pkgs, gosh)
-	} else {
-		args = append(args, "-defaultsh=")
-	}
+	// No shell: nobody at the kiosk's keyboard or serial port may get one.
+	// Should uinit ever end, init ends and the kernel reboots (panic=).
+	args = append(args, "-defaultsh=")
 	cmd := exec.CommandContext(ctx, strings.TrimSpace(string(urootBin)), append(append(args, pkgs...), spec.Commands...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOARCH="+spec.Arch, "GOOS=linux", "CGO_ENABLED=0")

@@ -17,7 +17,7 @@ func TestBuildInitramfs(t *testing.T) {
 		t.Fatalf("cpio not found: run `make test`, which installs it")
 	}
 	out := filepath.Join(t.TempDir(), "kiosk.cpio")
-	spec := Initramfs{Arch: "arm64", Uinit: []string{"./images/testdata/hello", "-x"}, Shell: true}
+	spec := Initramfs{Arch: "arm64", Uinit: []string{"./images/testdata/hello", "-x"}}
 	if err := BuildInitramfs(context.Background(), out, spec); err != nil {
 		t.Fatalf("BuildInitramfs: %v", err)
 	}
@@ -32,9 +32,14 @@ func TestBuildInitramfs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cpio -it: %v\n%s", err, list)
 	}
-	for _, want := range []string{"init", "bin/uinit", "bin/hello", "bin/gosh", "bin/defaultsh", "etc/uinit.flags"} {
+	for _, want := range []string{"init", "bin/uinit", "bin/hello", "etc/uinit.flags"} {
 		if !strings.Contains("\n"+string(list), "\n"+want+"\n") {
 			t.Errorf("cpio -it = %s; want %s", list, want)
+		}
+	}
+	for _, shell := range []string{"bin/defaultsh", "bin/gosh", "bbin/gosh", "bin/sh"} {
+		if strings.Contains("\n"+string(list), "\n"+shell+"\n") {
+			t.Errorf("cpio -it lists %s; want no shell in a kiosk's initramfs", shell)
 		}
 	}
 }
