@@ -27,7 +27,6 @@ type Initramfs struct {
 	Commands []string
 }
 
-
 // BuildInitramfs writes a u-root initramfs to out: u-root's init, which
 // starts spec.Uinit, and the other commands of spec. Each command is
 // a separate binary (u-root's "binary" mode, which Go's build cache
