@@ -566,3 +566,64 @@ func mountInGuest(t *testing.T, f *fixture, imgs []string) {
 		t.Errorf("the guest's vfat listed 위키백과/%s on %d of %d sticks (%v)", koreanName, len(found), len(imgs), found)
 	}
 }
+
+// TestBadConfig: a mistake in the card's kiosk.toml is named with its line
+// on the serial console and shortened on the LCD, and no stick is written.
+func TestBadConfig(t *testing.T) {
+	f := setup(t)
+	b := boot(t, f, baseConfig+"fill = \"blue\"\n", f.lib, f.pub)
+	img := stick(t, 64<<20, true)
+	before := hash(t, img)
+	b.plug("s", vm.Stick{Image: img, Port: "1"})
+	b.until("the config error", func(v sim.View, logs []string) bool {
+		return strings.Contains(strings.Join(v.LCD, "|"), "CFG L4 fill") && Count(logs, "kiosk.toml (/dev/vda1):4: fill:") > 0 &&
+			Count(logs, "drive added: sda") > 0
+	})
+	b.press("go")
+	time.Sleep(2 * time.Second) // a wrong start would be under way by now
+	b.Close()
+	if after := hash(t, img); after != before {
+		t.Errorf("the stick was written although kiosk.toml is bad")
+	}
+}
+
+// TestShutdown holds GO and INFO for five seconds: the kiosk ends, says it
+// is safe to unplug and puts every LED out; the journal it closed opens at
+// the next boot with the drive it recorded.
+func TestShutdown(t *testing.T) {
+	f := setup(t)
+	disk := filepath.Join(t.TempDir(), "system.img")
+	if _, err := SystemDisk(context.Background(), disk, f.lib, f.pub, []byte(baseConfig)); err != nil {
+		t.Fatal(err)
+	}
+	b := bootDisk(t, f, disk)
+	b.plug("s", vm.Stick{Image: stick(t, 64<<20, false), Port: "1"})
+	b.shows("P1 READY")
+	b.press("go")
+	b.shows("P1 DONE")
+	on, off := true, false
+	for _, m := range []sim.Message{{Button: "go", Pressed: &on}, {Button: "info", Pressed: &on}} {
+		if err := b.VM.Send(strings.TrimSpace(string(sim.Encode(m)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5500 * time.Millisecond)
+	for _, m := range []sim.Message{{Button: "go", Pressed: &off}, {Button: "info", Pressed: &off}} {
+		if err := b.VM.Send(strings.TrimSpace(string(sim.Encode(m)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.logged("kioskd: shut down: safe to unplug", 1)
+	b.until("every LED out", func(v sim.View, _ []string) bool {
+		for _, lit := range v.LEDs {
+			if lit {
+				return false
+			}
+		}
+		return len(v.LEDs) > 0
+	})
+	b.Close()
+
+	b2 := bootDisk(t, f, disk)
+	b2.logged("boot 2, 1 done, 0 failed", 1)
+}
