@@ -627,3 +627,35 @@ func TestShutdown(t *testing.T) {
 	b2 := bootDisk(t, f, disk)
 	b2.logged("boot 2, 1 done, 0 failed", 1)
 }
+
+// TestTamperedContent: a library file changed on the card after signing
+// (same size, other bytes) is caught while it streams: the stick fails
+// with the library named, and is never reported done.
+func TestTamperedContent(t *testing.T) {
+	f := setup(t)
+	disk := filepath.Join(t.TempDir(), "system.img")
+	w, err := SystemDisk(context.Background(), disk, f.lib, f.pub, []byte(baseConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(f.lib, library.ContentDir, "wiki", "Freedom.html")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spoiled := filepath.Join(t.TempDir(), "Freedom.html")
+	if err := os.WriteFile(spoiled, bytes.Replace(b, []byte("freedom"), []byte("FREEDOM"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtools(t, "mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", disk, w.Partitions[1].Start*512), spoiled, "::"+library.ContentDir+"/wiki/Freedom.html")
+	k := bootDisk(t, f, disk)
+	k.plug("s", vm.Stick{Image: stick(t, 64<<20, false), Port: "1"})
+	k.shows("P1 READY")
+	k.press("go")
+	k.shows("P1 LIBRARY ERR")
+	k.logged("wiki/Freedom.html", 1)
+	_, logs := k.Console.Snapshot()
+	if Count(logs, ": done: ") != 0 {
+		t.Errorf("a stick was reported done from a tampered library")
+	}
+}
