@@ -89,6 +89,20 @@ type Result struct {
 	Verify    time.Duration
 }
 
+// WriteMBps is how fast the job wrote, in megabytes (10^6 bytes) a
+// second; 0 when it wrote nothing.
+func (r Result) WriteMBps() float64 { return mbps(r.Bytes, r.Write) }
+
+// VerifyMBps is how fast the job read back, in megabytes a second.
+func (r Result) VerifyMBps() float64 { return mbps(r.Bytes, r.Verify) }
+
+func mbps(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / 1e6 / d.Seconds()
+}
+
 const (
 	chunkSize = 8 << 20 // bytes per write and read
 	hashUnit  = 1 << 20 // bytes per recorded hash: the precision of a mismatch offset

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"flashkiosk/firmware/library"
 )
@@ -26,6 +27,22 @@ func TestClassify(t *testing.T) {
 	} {
 		if got := Classify(tc.err); got != tc.want {
 			t.Errorf("Classify(%v) = %v; want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestResultSpeeds: speeds are decimal megabytes a second, 0 without time.
+func TestResultSpeeds(t *testing.T) {
+	tests := []struct {
+		res           Result
+		write, verify float64
+	}{
+		{Result{Bytes: 64e6, Write: 4 * time.Second, Verify: 2 * time.Second}, 16, 32},
+		{Result{Bytes: 64e6}, 0, 0},
+	}
+	for _, tc := range tests {
+		if w, v := tc.res.WriteMBps(), tc.res.VerifyMBps(); w != tc.write || v != tc.verify {
+			t.Errorf("%+v: WriteMBps, VerifyMBps = %v, %v; want %v, %v", tc.res, w, v, tc.write, tc.verify)
 		}
 	}
 }

@@ -284,8 +284,8 @@ func (k *Kiosk) record(s *slot, outcome string, res flash.Result, real int64) {
 		Outcome:   outcome,
 	}
 	if outcome == flash.Done.String() {
-		r.WriteMBps = mbps(res.Bytes, res.Write.Seconds())
-		r.VerifyMBps = mbps(res.Bytes, res.Verify.Seconds())
+		r.WriteMBps = res.WriteMBps()
+		r.VerifyMBps = res.VerifyMBps()
 	}
 	if k.power == panel.SafeToUnplug {
 		return // the journal is closed
@@ -294,11 +294,4 @@ func (k *Kiosk) record(s *slot, outcome string, res flash.Result, real int64) {
 		k.logf("journal: %v", err)
 	}
 	k.count = countOf(k.journal.Counters())
-}
-
-func mbps(n int64, secs float64) float64 {
-	if secs <= 0 {
-		return 0
-	}
-	return float64(n) / secs / 1e6
 }

@@ -76,7 +76,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 			logf("port %s: %s: %s: %v", d.Port, d.Name, flash.Classify(err), err)
 		} else {
 			logf("port %s: %s: done: %s written and verified (%s), write %.1f MB/s, verify %.1f MB/s",
-				d.Port, d.Name, flash.Bytes(res.Bytes), res.Probe.Kind, mbps(res.Bytes, res.Write), mbps(res.Bytes, res.Verify))
+				d.Port, d.Name, flash.Bytes(res.Bytes), res.Probe.Kind, res.WriteMBps(), res.VerifyMBps())
 		}
 		return res, err
 	})
@@ -109,13 +109,6 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 		<-done
 	}
 	return nil
-}
-
-func mbps(n int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds() / 1e6
 }
 
 // jobOptions turns the config into a flash job's options.

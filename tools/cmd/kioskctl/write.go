@@ -110,8 +110,8 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	} else {
 		out.Written = res.Bytes
 		out.VolumeID = volumeID(res.VolumeID)
-		out.WriteMBs = mbs(res.Bytes, res.Write)
-		out.VerifMBs = mbs(res.Bytes, res.Verify)
+		out.WriteMBs = res.WriteMBps()
+		out.VerifMBs = res.VerifyMBps()
 		for _, t := range res.Selection.Tiers {
 			out.Tiers = append(out.Tiers, tier{Tier: t.Tier, Files: t.Included.Files, Of: t.Total.Files, Bytes: t.Included.Bytes, Complete: t.Complete()})
 		}
@@ -171,13 +171,6 @@ func describe(out writeResult, res flash.Result) string {
 		res.Write.Round(100*time.Millisecond), out.WriteMBs, res.Verify.Round(100*time.Millisecond), out.VerifMBs))
 	parts = append(parts, "volume ID "+out.VolumeID)
 	return strings.Join(parts, "; ")
-}
-
-func mbs(n int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / 1e6 / d.Seconds()
 }
 
 // reportedError is a failure already reported on stdout (as JSON): the
