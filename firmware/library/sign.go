@@ -86,7 +86,18 @@ func ReadPrivateKey(name string) (ed25519.PrivateKey, error) {
 
 // ReadPublicKey reads a public key file written by GenerateKey.
 func ReadPublicKey(name string) (ed25519.PublicKey, error) {
-	key, err := readKey(name, "public key", publicKeyHeader, ed25519.PublicKeySize)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	return ParsePublicKey(data, name)
+}
+
+// ParsePublicKey reads a public key from data, the contents of a file
+// GenerateKey wrote, such as a kiosk card's library.pub read off its FAT
+// volume; name says in errors where data came from.
+func ParsePublicKey(data []byte, name string) (ed25519.PublicKey, error) {
+	key, err := parseKey(data, name, "public key", publicKeyHeader, ed25519.PublicKeySize)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +110,11 @@ func readKey(name, what, header string, size int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}
+	return parseKey(data, name, what, header, size)
+}
+
+// parseKey parses the contents of a key file read from name.
+func parseKey(data []byte, name, what, header string, size int) ([]byte, error) {
 	first, rest, _ := strings.Cut(string(data), "\n")
 	if first != header {
 		hint := ""

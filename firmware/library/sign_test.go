@@ -172,6 +172,27 @@ func TestKeyFiles(t *testing.T) {
 	}
 }
 
+// TestParsePublicKey reads a key from bytes, as a kiosk reads it off its
+// card, and names the given place in errors.
+func TestParsePublicKey(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "key")
+	want, err := GenerateKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(name + PublicKeySuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ParsePublicKey(data, "library.pub on /dev/vda1"); err != nil || !got.Equal(want) {
+		t.Errorf("ParsePublicKey(key file) = %x, %v; want %x", got, err, want)
+	}
+	_, err = ParsePublicKey([]byte("x"), "library.pub on /dev/vda1")
+	if err == nil || !strings.HasPrefix(err.Error(), "library.pub on /dev/vda1: not a flashkiosk public key file") {
+		t.Errorf("ParsePublicKey(garbage) = %v; want it named library.pub on /dev/vda1", err)
+	}
+}
+
 func readPriv(name string) error { _, err := ReadPrivateKey(name); return err }
 func readPub(name string) error  { _, err := ReadPublicKey(name); return err }
 

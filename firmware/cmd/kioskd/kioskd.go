@@ -314,27 +314,13 @@ func locate(o options, host *drive.Host, logf func(string, ...any)) *sources {
 	return s
 }
 
-// readKey reads library.pub off the boot partition, through a file in
-// memory because the key format's reader takes a file.
+// readKey reads library.pub off the boot partition.
 func readKey(boot string) (ed25519.PublicKey, error) {
 	b, err := sysdisk.ReadFile(boot, sysdisk.KeyFile)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "key")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	f := filepath.Join(dir, sysdisk.KeyFile)
-	if err := os.WriteFile(f, b, 0o600); err != nil {
-		return nil, err
-	}
-	k, err := library.ReadPublicKey(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s on %s: %w", sysdisk.KeyFile, boot, err)
-	}
-	return k, nil
+	return library.ParsePublicKey(b, sysdisk.KeyFile+" on "+boot)
 }
 
 // loadConfig parses kiosk.toml. A bad or missing one gives the board's

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -186,23 +185,7 @@ func readPub(boot *fat.Volume) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no %s on the boot partition", images.PublicKeyFile)
 	}
-	tmp, err := os.CreateTemp("", "library-*.pub")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	pub, err := library.ReadPublicKey(tmp.Name())
-	if err != nil {
-		return nil, errors.New(strings.ReplaceAll(err.Error(), tmp.Name(), images.PublicKeyFile+" on the boot partition"))
-	}
-	return pub, nil
+	return library.ParsePublicKey(data, images.PublicKeyFile+" on the boot partition")
 }
 
 // printImageLibrary shows the library partition and checks its signature
