@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -55,8 +56,8 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	defer jdev.Close()
 
 	host.Ports = cfg.Profile.PortMap()
-	if trusted := src.trusted(); trusted != nil {
-		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, trusted) })
+	if src.key != nil {
+		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, src.key) })
 	}
 	policy := drive.Policy{MinSize: cfg.MinSize, MaxSize: cfg.MaxSize}
 	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
@@ -185,9 +186,9 @@ func feedWatchdog(ctx context.Context, path string, k *kiosk.Kiosk, logf func(st
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	watchdog.Keep(ctx, dog, healthy, t.C, logf)
-	// Leaving without disarming: ctx ends only when kioskd is stopped on a
-	// PC or in a test, where the next kioskd or the machine's own end
-	// follows. A kiosk's kioskd is never stopped.
+	// ctx ends only when kioskd is stopped on purpose (on a PC, in a test):
+	// disarm then. A kiosk's kioskd is never stopped; if it dies, the
+	// watchdog stays armed and resets the board.
 	dog.Close()
 }
 
@@ -218,8 +219,8 @@ func openJournal(path string, logf func(string, ...any)) (io.Closer, *journal.Jo
 	if path != "" {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err == nil {
-			j, err := journal.Open(f)
-			if err == nil {
+			var j *journal.Journal
+			if j, err = journal.Open(f); err == nil {
 				c := j.Counters()
 				logf("kioskd: journal %s: boot %d, %d done, %d failed, %d fake, %d rejected so far", path, j.Boot(), c.Done, c.Failed, c.Fake, c.Rejected)
 				return f, j
@@ -250,16 +251,13 @@ type sources struct {
 	configName string
 	config     []byte
 	configErr  error
-	key        ed25519.PublicKey
+	key        ed25519.PublicKey // the key libraries must be signed with, or nil
 	keyErr     error
 	library    string
 	libraryErr error
 	journal    string
 	unmount    func() error
 }
-
-// trusted is the key libraries must be signed with, or nil.
-func (s *sources) trusted() ed25519.PublicKey { return s.key }
 
 // release unmounts the library partition if kioskd mounted it.
 func (s *sources) release() {
@@ -352,8 +350,7 @@ func loadConfig(s *sources, root string, logf func(string, ...any)) (*board.Conf
 // guessBoard names the profile of the board kioskd runs on, from the
 // device tree's model, for when kiosk.toml cannot say: "vm" elsewhere.
 func guessBoard(root string) string {
-	b, _ := os.ReadFile(filepath.Join(root, "proc", "device-tree", "model"))
-	model := string(b)
+	model, _ := os.ReadFile(filepath.Join(root, "proc", "device-tree", "model"))
 	for _, m := range []struct{ prefix, board string }{
 		{"Raspberry Pi 3 Model B Plus", "pi3bplus"},
 		{"Raspberry Pi 3 Model B", "pi3b"},
@@ -361,7 +358,7 @@ func guessBoard(root string) string {
 		{"Raspberry Pi 5", "pi5"},
 		{"Raspberry Pi Zero 2", "pizero2w"},
 	} {
-		if len(model) >= len(m.prefix) && model[:len(m.prefix)] == m.prefix {
+		if bytes.HasPrefix(model, []byte(m.prefix)) {
 			return m.board
 		}
 	}
