@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -181,7 +182,7 @@ func (d *demo) show(ctx context.Context) {
 	seen, printed := 0, time.Time{}
 	for ctx.Err() == nil {
 		err := d.k.Until(ctx, func(v sim.View, logs []string) bool {
-			return len(logs) != seen || !slices.Equal(v.LCD, last.LCD) || !equalLEDs(v.LEDs, last.LEDs)
+			return len(logs) != seen || !slices.Equal(v.LCD, last.LCD) || !maps.Equal(v.LEDs, last.LEDs)
 		})
 		if err != nil {
 			return
@@ -213,18 +214,6 @@ func (d *demo) show(ctx context.Context) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-func equalLEDs(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // script plugs the demo's sticks, presses GO, waits for all of them,
