@@ -10,6 +10,7 @@ package fakedrive
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -103,6 +104,38 @@ func (o Options) Locate(off, n int64) (at, run int64, exists bool) {
 	return at, min(n, real-at), true
 }
 
+// ReadAt fills p from offset off of the reported device: the bytes that
+// exist from backing, where Locate puts them, and zeros for those lost.
+func (o Options) ReadAt(backing io.ReaderAt, p []byte, off int64) error {
+	for done := int64(0); done < int64(len(p)); {
+		at, run, exists := o.Locate(off+done, int64(len(p))-done)
+		part := p[done : done+run]
+		if !exists {
+			clear(part)
+		} else if _, err := backing.ReadAt(part, at); err != nil {
+			return fmt.Errorf("read %d bytes at %d (real %d): %w", run, off+done, at, err)
+		}
+		done += run
+	}
+	return nil
+}
+
+// WriteAt writes p at offset off of the reported device into backing,
+// where Locate puts each byte (wrapped, or dropped in limbo). It returns
+// how many bytes of p it got through.
+func (o Options) WriteAt(backing io.WriterAt, p []byte, off int64) (int64, error) {
+	for done := int64(0); done < int64(len(p)); {
+		at, run, exists := o.Locate(off+done, int64(len(p))-done)
+		if exists {
+			if _, err := backing.WriteAt(p[done:done+run], at); err != nil {
+				return done, fmt.Errorf("write %d bytes at %d (real %d): %w", run, off+done, at, err)
+			}
+		}
+		done += run
+	}
+	return int64(len(p)), nil
+}
+
 func (d *Drive) fails(off, n int64) bool {
 	return off < d.opts.FailTo && off+n > d.opts.FailFrom
 }
@@ -160,15 +193,8 @@ func (n *diskNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	if n.d.fails(off, int64(len(dest))) {
 		return nil, syscall.EIO
 	}
-	for done := int64(0); done < int64(len(dest)); {
-		at, run, exists := n.d.opts.Locate(off+done, int64(len(dest))-done)
-		part := dest[done : done+run]
-		if !exists {
-			clear(part)
-		} else if _, err := n.d.backing.ReadAt(part, at); err != nil {
-			return nil, syscall.EIO
-		}
-		done += run
+	if err := n.d.opts.ReadAt(n.d.backing, dest, off); err != nil {
+		return nil, syscall.EIO
 	}
 	if n.d.opts.Flip && off <= n.d.opts.FlipAt && n.d.opts.FlipAt < off+int64(len(dest)) {
 		dest[n.d.opts.FlipAt-off] ^= 0xFF
@@ -183,14 +209,8 @@ func (n *diskNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off 
 	if !n.d.opts.FailReadsOnly && n.d.fails(off, int64(len(data))) {
 		return 0, syscall.EIO
 	}
-	for done := int64(0); done < int64(len(data)); {
-		at, run, exists := n.d.opts.Locate(off+done, int64(len(data))-done)
-		if exists {
-			if _, err := n.d.backing.WriteAt(data[done:done+run], at); err != nil {
-				return uint32(done), syscall.EIO
-			}
-		}
-		done += run
+	if done, err := n.d.opts.WriteAt(n.d.backing, data, off); err != nil {
+		return uint32(done), syscall.EIO
 	}
 	return uint32(len(data)), 0
 }

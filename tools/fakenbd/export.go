@@ -116,15 +116,8 @@ func (e *Export) inRange(off uint64, n uint32) bool {
 // readAt fills p from offset off of the claimed stick; bytes that do not
 // exist (limbo) read as zeros.
 func (e *Export) readAt(p []byte, off int64) error {
-	for done := int64(0); done < int64(len(p)); {
-		at, run, exists := e.geom.Locate(off+done, int64(len(p))-done)
-		part := p[done : done+run]
-		if !exists {
-			clear(part)
-		} else if _, err := e.file.ReadAt(part, at); err != nil {
-			return fmt.Errorf("read %d bytes at %d (real %d): %w", run, off+done, at, err)
-		}
-		done += run
+	if err := e.geom.ReadAt(e.file, p, off); err != nil {
+		return err
 	}
 	e.reads.Add(1)
 	e.bytesRead.Add(int64(len(p)))
@@ -134,14 +127,8 @@ func (e *Export) readAt(p []byte, off int64) error {
 // writeAt writes p at offset off of the claimed stick: past the real
 // size, wrapped or dropped as the mode says.
 func (e *Export) writeAt(p []byte, off int64) error {
-	for done := int64(0); done < int64(len(p)); {
-		at, run, exists := e.geom.Locate(off+done, int64(len(p))-done)
-		if exists {
-			if _, err := e.file.WriteAt(p[done:done+run], at); err != nil {
-				return fmt.Errorf("write %d bytes at %d (real %d): %w", run, off+done, at, err)
-			}
-		}
-		done += run
+	if _, err := e.geom.WriteAt(e.file, p, off); err != nil {
+		return err
 	}
 	e.writes.Add(1)
 	e.bytesWritten.Add(int64(len(p)))
