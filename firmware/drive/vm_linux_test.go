@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"flashkiosk/images/toolchain"
 	"flashkiosk/tools/vm"
 )
 
@@ -110,7 +111,7 @@ func TestVMHotplug(t *testing.T) {
 	}
 	initrd := filepath.Join(dir, "vmwatch.cpio")
 	start := time.Now()
-	if err := vm.BuildInitramfs(ctx, "arm64", initrd, []string{"./firmware/drive/testdata/vmwatch", "-ports", "1-4=D,2-4=D"}); err != nil {
+	if err := toolchain.BuildInitramfs(ctx, initrd, toolchain.Initramfs{Arch: "arm64", Uinit: []string{"./firmware/drive/testdata/vmwatch", "-ports", "1-4=D,2-4=D"}}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("initramfs built in %v", time.Since(start).Round(time.Millisecond))

@@ -33,14 +33,3 @@ func Kernel(ctx context.Context, arch string) (string, error) {
 	}
 	return k, nil
 }
-
-// BuildInitramfs writes a u-root initramfs for arch to out, holding
-// u-root's init, which starts uinit (a Go command's import path or a path
-// like ./firmware/drive/testdata/x relative to the module root, and its
-// arguments), and the other Go commands in extra. See toolchain.BuildInitramfs.
-func BuildInitramfs(ctx context.Context, arch, out string, uinit []string, extra ...string) error {
-	if err := toolchain.BuildInitramfs(ctx, out, toolchain.Initramfs{Arch: arch, Uinit: uinit, Commands: extra}); err != nil {
-		return fmt.Errorf("vm: %w", err)
-	}
-	return nil
-}

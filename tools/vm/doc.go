@@ -5,9 +5,9 @@
 //
 // A VM is always killed by Close (use t.Cleanup), when the context given
 // to Start ends, and when the test process dies, so no stray guest eats a
-// core. The package builds initramfs images with u-root (BuildInitramfs)
-// and finds the kernels the module pins (Kernel), but knows nothing of
-// the kiosk: what runs in the guest is the caller's.
+// core. The package finds the kernels the module pins (Kernel); initramfs
+// images come from images/toolchain. It knows nothing of the kiosk: what
+// runs in the guest is the caller's.
 //
 // qemu runs with -accel tcg: KVM is not available on the project's
 // machines.

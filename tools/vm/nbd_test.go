@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"flashkiosk/images/toolchain"
 	"flashkiosk/tools/fakedrive"
 	"flashkiosk/tools/fakenbd"
 )
@@ -43,7 +44,7 @@ func TestNBDStick(t *testing.T) {
 		t.Fatal(err)
 	}
 	initrd := filepath.Join(dir, "stickcheck.cpio")
-	if err := BuildInitramfs(ctx, "arm64", initrd, []string{"./tools/fakenbd/testdata/stickcheck"}); err != nil {
+	if err := toolchain.BuildInitramfs(ctx, initrd, toolchain.Initramfs{Arch: "arm64", Uinit: []string{"./tools/fakenbd/testdata/stickcheck"}}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := Start(ctx, Config{Kernel: kernel, Initrd: initrd})

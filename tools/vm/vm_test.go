@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"flashkiosk/images/toolchain"
 )
 
 func TestQEMUArgs(t *testing.T) {
@@ -152,7 +154,7 @@ func TestBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	initrd := filepath.Join(dir, "disks.cpio")
-	if err := BuildInitramfs(ctx, "arm64", initrd, []string{"./tools/vm/testdata/disks"}); err != nil {
+	if err := toolchain.BuildInitramfs(ctx, initrd, toolchain.Initramfs{Arch: "arm64", Uinit: []string{"./tools/vm/testdata/disks"}}); err != nil {
 		t.Fatal(err)
 	}
 	img := func(name string, size int64) string {
