@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -33,10 +34,11 @@ type Demo struct {
 
 // WriteDemo makes the demo library in dir: a few Korean and English text
 // and HTML files and a PNG, in two tiers, built into dir/library and
-// signed with dir/demo.key. The key is made on the first call and reused
-// after, so that builds from the same dir give the same bytes. Whatever
-// dir/src and dir/library held is replaced.
-func WriteDemo(ctx context.Context, dir string) (*Demo, error) {
+// signed with dir/demo.key. extra are more files, by slash path (the VM
+// demo adds a film to tier 2's "extra" folder). The key is made on the
+// first call and reused after, so that builds from the same dir give the
+// same bytes. Whatever dir/src and dir/library held is replaced.
+func WriteDemo(ctx context.Context, dir string, extra map[string][]byte) (*Demo, error) {
 	src, lib := filepath.Join(dir, "src"), filepath.Join(dir, "library")
 	for _, p := range []string{src, lib} {
 		if err := os.RemoveAll(p); err != nil {
@@ -47,6 +49,7 @@ func WriteDemo(ctx context.Context, dir string) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(files, extra)
 	for name, data := range files {
 		p := filepath.Join(src, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -37,7 +37,7 @@ var fakeBoot = []File{
 // demo makes the demo library in a test folder, once per test.
 func demo(t *testing.T) *Demo {
 	t.Helper()
-	d, err := WriteDemo(context.Background(), t.TempDir())
+	d, err := WriteDemo(context.Background(), t.TempDir(), nil)
 	if err != nil {
 		t.Fatalf("WriteDemo: %v", err)
 	}

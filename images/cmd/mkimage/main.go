@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case *lib != "" && *key == "":
 		return errors.New("LIBRARY given without KEY: name the private key it is signed with")
 	case *lib == "":
-		d, err := images.WriteDemo(ctx, *demo)
+		d, err := images.WriteDemo(ctx, *demo, nil)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 // builds anything: a partner's library needs the key that signed it.
 func TestRunRefuses(t *testing.T) {
 	dir := t.TempDir()
-	d, err := images.WriteDemo(context.Background(), filepath.Join(dir, "demo"))
+	d, err := images.WriteDemo(context.Background(), filepath.Join(dir, "demo"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"flashkiosk/firmware/flash"
-	"flashkiosk/firmware/library"
 	"flashkiosk/hal/sim"
 	"flashkiosk/images"
 	"flashkiosk/tools/e2e"
@@ -128,33 +127,16 @@ func (d *demo) prepare(ctx context.Context) error {
 		return err
 	}
 	d.step("making the demo library: Korean and English pages in tier 1, an %s film in tier 2", flash.Bytes(demoFilm))
-	demo, err := images.WriteDemo(ctx, filepath.Join(d.dir, "demo"))
-	if err != nil {
-		return err
-	}
-	src := filepath.Join(d.dir, "demo", "src")
 	film := bytes.NewBuffer(make([]byte, 0, demoFilm))
 	rng := rand.NewChaCha8([32]byte{'f', 'i', 'l', 'm'})
 	if _, err := io.CopyN(film, rng, demoFilm); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(src, "extra", "documentary.mp4"), film.Bytes(), 0o644); err != nil {
-		return err
-	}
-	d.lib = filepath.Join(d.dir, "library")
-	if err := os.RemoveAll(d.lib); err != nil {
-		return err
-	}
-	if _, err := library.Build(ctx, src, d.lib, library.BuildOptions{Name: "flashkiosk demo", Date: images.DemoDate}); err != nil {
-		return err
-	}
-	key, err := library.ReadPrivateKey(demo.Key)
+	demo, err := images.WriteDemo(ctx, filepath.Join(d.dir, "demo"), map[string][]byte{"extra/documentary.mp4": film.Bytes()})
 	if err != nil {
 		return err
 	}
-	if err := library.Sign(ctx, d.lib, key); err != nil {
-		return err
-	}
+	d.lib = demo.Library
 	fmt.Fprintf(d.out, "   signed with a DEMO key (%s): never use it for a real library\n", demo.Key)
 	d.disk = filepath.Join(d.dir, "system.img")
 	if err := os.Remove(d.disk); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -19,7 +19,7 @@ import (
 // fingerprint.
 func writeKioskImage(t *testing.T, dir string) string {
 	t.Helper()
-	d, err := images.WriteDemo(context.Background(), filepath.Join(dir, "demo"))
+	d, err := images.WriteDemo(context.Background(), filepath.Join(dir, "demo"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
