@@ -296,12 +296,14 @@ func TestWriteDiskRefuses(t *testing.T) {
 	}
 }
 
-func TestWriteVM(t *testing.T) {
+// TestWriteDiskWithoutBootFiles writes a disk as the VM gets it (tools/e2e):
+// no Pi boot files, so the boot partition holds kiosk.toml and the key.
+func TestWriteDiskWithoutBootFiles(t *testing.T) {
 	d := demo(t)
 	img := filepath.Join(t.TempDir(), "vm.img")
-	w, err := WriteVM(context.Background(), img, d.Library, d.PublicKey)
+	w, err := WriteDisk(context.Background(), img, Disk{Config: []byte("board = \"vm\"\n"), PublicKey: d.PublicKey, Library: d.Library})
 	if err != nil {
-		t.Fatalf("WriteVM: %v", err)
+		t.Fatalf("WriteDisk: %v", err)
 	}
 	f, err := os.Open(img)
 	if err != nil {

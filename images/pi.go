@@ -1,13 +1,11 @@
 package images
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"flashkiosk/board"
 	"flashkiosk/images/toolchain"
@@ -111,24 +109,6 @@ func PiBootFiles(ctx context.Context) ([]File, error) {
 	return files, nil
 }
 
-// BoardConfig returns the commented default kiosk.toml with board set to
-// name.
-func BoardConfig(name string) ([]byte, error) {
-	if _, ok := board.Lookup(name); !ok {
-		return nil, fmt.Errorf("no board %q (boards: %s)", name, strings.Join(board.Names(), ", "))
-	}
-	def := board.DefaultTOML()
-	line := fmt.Sprintf("board = %q\n", board.DefaultProfile)
-	if !bytes.Contains(def, []byte("\n"+line)) {
-		return nil, fmt.Errorf("BUG: the default kiosk.toml has no line %q", line)
-	}
-	toml := bytes.Replace(def, []byte("\n"+line), fmt.Appendf(nil, "\nboard = %q\n", name), 1)
-	if _, err := board.Parse(ConfigFile, toml); err != nil {
-		return nil, fmt.Errorf("BUG: kiosk.toml for board %s: %w", name, err)
-	}
-	return toml, nil
-}
-
 // Pi is what a Raspberry Pi image is built from.
 type Pi struct {
 	Library   string // a built and signed library folder
@@ -181,15 +161,4 @@ func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 		Version:   p.Version,
 		Library:   p.Library,
 	})
-}
-
-// WriteVM writes the system disk of the qemu "vm" board to out: kiosk.toml
-// selecting board vm, the library and its key, no boot files (the VM boots
-// kernel.arm64 and an initramfs directly and gets this disk as vda).
-func WriteVM(ctx context.Context, out, lib, publicKey string) (*Written, error) {
-	toml, err := BoardConfig("vm")
-	if err != nil {
-		return nil, err
-	}
-	return WriteDisk(ctx, out, Disk{Config: toml, PublicKey: publicKey, Library: lib})
 }
