@@ -73,6 +73,12 @@ func WriteDisk(ctx context.Context, out string, d Disk) (*Written, error) {
 	if err != nil {
 		return nil, err
 	}
+	return writeOpened(ctx, out, d, lib, pubData)
+}
+
+// writeOpened is WriteDisk with d's library opened and checked, and the
+// bytes of its public key file.
+func writeOpened(ctx context.Context, out string, d Disk, lib *library.Library, pubData []byte) (*Written, error) {
 	boot := append([]File{{Name: ConfigFile, Data: d.Config}, {Name: PublicKeyFile, Data: pubData}}, d.Boot...)
 	if d.Version != "" {
 		boot = append(boot, File{Name: VersionFile, Data: []byte(d.Version + "\n")})
@@ -158,11 +164,11 @@ func WriteDisk(ctx context.Context, out string, d Disk) (*Written, error) {
 // openLibrary opens the library in dir and checks that it is signed by
 // the key in the public key file pubFile, whose bytes it returns.
 func openLibrary(dir, pubFile string) (*library.Library, []byte, error) {
-	pub, err := library.ReadPublicKey(pubFile)
-	if err != nil {
-		return nil, nil, err
-	}
 	pubData, err := os.ReadFile(pubFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read key: %w", err)
+	}
+	pub, err := library.ParsePublicKey(pubData, pubFile)
 	if err != nil {
 		return nil, nil, err
 	}

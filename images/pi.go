@@ -128,12 +128,12 @@ type Pi struct {
 // pi4b), the library and its key.
 func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 	// Refuse a library the key does not sign before the slow part.
-	if _, _, err := openLibrary(p.Library, p.PublicKey); err != nil {
+	lib, pubData, err := openLibrary(p.Library, p.PublicKey)
+	if err != nil {
 		return nil, err
 	}
 	boot := p.Boot
 	if boot == nil {
-		var err error
 		if boot, err = PiBootFiles(ctx); err != nil {
 			return nil, err
 		}
@@ -154,11 +154,11 @@ func WritePi(ctx context.Context, out string, p Pi) (*Written, error) {
 			return nil, fmt.Errorf("initramfs with %s: %w", uinit[0], err)
 		}
 	}
-	return WriteDisk(ctx, out, Disk{
+	return writeOpened(ctx, out, Disk{
 		Boot:      append(boot[:len(boot):len(boot)], File{Name: InitramfsFile, Path: cpio}),
 		Config:    board.DefaultTOML(),
 		PublicKey: p.PublicKey,
 		Version:   p.Version,
 		Library:   p.Library,
-	})
+	}, lib, pubData)
 }
