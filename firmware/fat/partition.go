@@ -119,20 +119,19 @@ func (l *Layout) WriteVolume(ctx context.Context, w io.WriterAt, src Source) err
 // writeNonZero writes p at off, leaving out aligned blocks of zeros and
 // writing each run of other blocks at once.
 func writeNonZero(w io.WriterAt, p []byte, off int64, zero []byte) error {
-	run := 0 // bytes of p before i that are to be written from p[0]
 	for i := 0; i < len(p); {
 		k := min(len(p)-i, sparseBlock-int((off+int64(i))%sparseBlock))
 		if !bytes.Equal(p[i:i+k], zero[:k]) {
-			run, i = i+k, i+k
+			i += k // p[:i] is the run of blocks to write
 			continue
 		}
-		if err := writeRun(w, p[:run], off); err != nil {
+		if err := writeRun(w, p[:i], off); err != nil {
 			return err
 		}
 		i += k
-		p, off, i, run = p[i:], off+int64(i), 0, 0
+		p, off, i = p[i:], off+int64(i), 0
 	}
-	return writeRun(w, p[:run], off)
+	return writeRun(w, p, off)
 }
 
 func writeRun(w io.WriterAt, p []byte, off int64) error {
