@@ -86,7 +86,14 @@ func TestLoopDevices(t *testing.T) {
 	}
 	defer detach()
 
-	added := waitEvent(t, events, Added, name, 5*time.Second)
+	// Other packages' tests attach and detach loop devices at the same
+	// time, so the name alone may be another test's earlier device: the
+	// disk sequence number tells this medium apart.
+	now, err := h.Drive(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := waitEvent(t, events, Added, now, 5*time.Second)
 	if added.Size != size || added.USB || added.Partition || added.SectorSize != 512 {
 		t.Errorf("added %s = %+v; want %d bytes, not USB, whole disk, 512-byte sectors", name, rawDrive(added), size)
 	}
@@ -107,7 +114,7 @@ func TestLoopDevices(t *testing.T) {
 		t.Errorf("Eligible(%s as USB) = %v, %v; want true", name, ok, r)
 	}
 	detach()
-	removed := waitEvent(t, events, Removed, name, 5*time.Second)
+	removed := waitEvent(t, events, Removed, now, 5*time.Second)
 	if removed != added {
 		t.Errorf("removed %+v; want the drive as added, %+v", rawDrive(removed), rawDrive(added))
 	}
@@ -170,19 +177,20 @@ func TestUeventOverflow(t *testing.T) {
 	}
 }
 
-// waitEvent waits for an event of kind about the device name, skipping
-// events about other devices (other tests may use loop devices too).
-func waitEvent(t *testing.T, events <-chan Event, kind EventKind, name string, within time.Duration) Drive {
+// waitEvent waits for an event of kind about the medium d (its name and
+// disk sequence number), skipping events about other devices and earlier
+// media under the same name (other tests use loop devices too).
+func waitEvent(t *testing.T, events <-chan Event, kind EventKind, d Drive, within time.Duration) Drive {
 	t.Helper()
 	timeout := time.After(within)
 	for {
 		select {
 		case e := <-events:
-			if e.Drive.Name == name && e.Kind == kind {
+			if e.Drive.Name == d.Name && e.Drive.DiskSeq == d.DiskSeq && e.Kind == kind {
 				return e.Drive
 			}
 		case <-timeout:
-			t.Fatalf("no %v event for %s within %v", kind, name, within)
+			t.Fatalf("no %v event for %s (disk sequence %d) within %v", kind, d.Name, d.DiskSeq, within)
 		}
 	}
 }
