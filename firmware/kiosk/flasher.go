@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
@@ -33,6 +34,23 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("%s refused before writing: %s", e.Drive, e.Reason)
 }
 
+// RemovedError is a job that failed because its drive was pulled: the
+// kernel fails the I/O a moment before it reports the drive gone.
+type RemovedError struct {
+	Drive string
+	Err   error // what the job ran into
+}
+
+func (e *RemovedError) Error() string {
+	return fmt.Sprintf("%s was pulled out: %v", e.Drive, e.Err)
+}
+
+func (e *RemovedError) Unwrap() error { return e.Err }
+
+// goneWait is how long a failed job waits to see whether its drive is
+// going away, which makes the failure a removal rather than a fault.
+const goneWait = time.Second
+
 // Flash writes d, as the kiosk's job.
 func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
 	now, err := f.Host.Drive(d.Name)
@@ -60,5 +78,29 @@ func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(f
 	}
 	opts := f.Options
 	opts.Progress = progress
-	return flash.Write(ctx, dev, opts)
+	res, err := flash.Write(ctx, dev, opts)
+	if err != nil && ctx.Err() == nil && f.gone(ctx, d) {
+		return res, &RemovedError{Drive: d.Name, Err: err}
+	}
+	return res, err
+}
+
+// gone reports whether d goes away (or changes) within goneWait.
+func (f *DriveFlasher) gone(ctx context.Context, d drive.Drive) bool {
+	t := time.NewTicker(goneWait / 20)
+	defer t.Stop()
+	deadline := time.After(goneWait)
+	for {
+		now, err := f.Host.Drive(d.Name)
+		if errors.Is(err, drive.ErrNoDevice) || err == nil && !now.Same(d) {
+			return true
+		}
+		select {
+		case <-t.C:
+		case <-deadline:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }

@@ -89,3 +89,46 @@ func TestDriveFlasher(t *testing.T) {
 		})
 	}
 }
+
+// TestGone: a failed job's drive counts as pulled when it goes away or
+// changes, here a loop device detached or another medium under the name;
+// a drive that stays is not gone.
+func TestGone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test attaches loop devices and needs root (CI runs as root)")
+	}
+	host := &drive.Host{Root: "/"}
+	for _, tc := range []struct {
+		name   string
+		change func(d *drive.Drive, loop string)
+		gone   bool
+	}{
+		{"stays", nil, false},
+		{"detached", func(_ *drive.Drive, loop string) { exec.Command("losetup", "-d", loop).Run() }, true},
+		{"another medium", func(d *drive.Drive, _ string) { d.DiskSeq++ }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := filepath.Join(t.TempDir(), "disk.img")
+			if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+			if err != nil {
+				t.Fatalf("losetup: %v\n%s", err, out)
+			}
+			loop := strings.TrimSpace(string(out))
+			defer exec.Command("losetup", "-d", loop).Run()
+			d, err := host.Drive(filepath.Base(loop))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.change != nil {
+				tc.change(&d, loop)
+			}
+			f := &DriveFlasher{Host: host}
+			if got := f.gone(context.Background(), d); got != tc.gone {
+				t.Errorf("gone(%s) = %v; want %v", tc.name, got, tc.gone)
+			}
+		})
+	}
+}

@@ -214,6 +214,13 @@ func TestPull(t *testing.T) {
 			j.finish(h.t, goodResult, &flash.MismatchError{Offset: 0})
 			h.waitSlot(0, panel.Failed)
 		}, true, panel.Empty, []string{"1:verify-mismatch"}},
+		// The kernel fails the job's I/O a moment before it says the
+		// drive is gone: the flasher tells, and the removal that follows
+		// leaves REMOVED shown.
+		{"job found it gone first", func(h *harness, j *fakeJob) {
+			j.finish(h.t, flash.Result{}, &RemovedError{Drive: "sdb", Err: &flash.IOError{Offset: 8 << 20, Op: "read"}})
+			h.waitSlot(0, panel.Removed)
+		}, true, panel.Removed, []string{"1:removed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +240,7 @@ func TestPull(t *testing.T) {
 				tt.phase(h, j)
 			}
 			h.remove(d)
+			h.tick() // the loop takes it once it has handled the removal
 			h.waitSlot(0, tt.want)
 			if j != nil {
 				j.cancelled(t)

@@ -72,6 +72,9 @@ func (k *Kiosk) driveEvent(ctx context.Context, ev drive.Event) {
 			k.pulled(s)
 			return
 		}
+		if s.view.Status == panel.Removed {
+			return // its job found it gone first: go on saying so
+		}
 		k.empty(s)
 	}
 }
@@ -109,10 +112,16 @@ func (k *Kiosk) empty(s *slot) {
 func (k *Kiosk) pulled(s *slot) {
 	s.cancel()
 	s.job, s.cancel = 0, nil
+	k.removed(s)
+	k.settle()
+}
+
+// removed shows and records that s's drive was pulled before it was done;
+// REMOVED stays until a drive goes into the port again.
+func (k *Kiosk) removed(s *slot) {
 	s.view.Status = panel.Removed
 	s.view.Percent, s.view.MBps, s.view.ETA = 0, 0, 0
 	k.record(s, "removed", flash.Result{}, 0)
-	k.settle()
 }
 
 // settle drops the cancel question once nothing is left to cancel, so the
@@ -240,6 +249,11 @@ func progress(v *panel.Slot, p flash.Progress) {
 func (k *Kiosk) finish(s *slot, res flash.Result, err error) {
 	s.cancel()
 	s.job, s.cancel = 0, nil
+	var re *RemovedError
+	if errors.As(err, &re) {
+		k.removed(s)
+		return
+	}
 	o := flash.Classify(err)
 	v := &s.view
 	v.MBps, v.ETA = 0, 0

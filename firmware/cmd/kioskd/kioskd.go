@@ -73,9 +73,13 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	flasher := kiosk.FlasherFunc(func(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
 		logf("port %s: %s: job started", d.Port, d)
 		res, err := df.Flash(ctx, d, progress)
-		if err != nil {
+		var pulled *kiosk.RemovedError
+		switch {
+		case errors.As(err, &pulled):
+			logf("port %s: %s: removed: %v", d.Port, d.Name, err)
+		case err != nil:
 			logf("port %s: %s: %s: %v", d.Port, d.Name, flash.Classify(err), err)
-		} else {
+		default:
 			logf("port %s: %s: done: %s written and verified (%s), write %.1f MB/s, verify %.1f MB/s",
 				d.Port, d.Name, flash.Bytes(res.Bytes), res.Probe.Kind, res.WriteMBps(), res.VerifyMBps())
 		}
