@@ -46,6 +46,7 @@ const (
 // Config is a parsed and checked kiosk.toml.
 type Config struct {
 	Profile Profile    // the board profile with the file's overrides applied
+	Board   Choice     // how the profile was chosen
 	Start   StartMode  // what starts a drive
 	Fill    Fill       // wipe fill after the library
 	Fake    FakePolicy // what to do with fake drives
@@ -196,7 +197,7 @@ type rawPort struct {
 	Paths opt[[]string] `toml:"paths"`
 }
 
-// Load reads and parses the kiosk.toml at path.
+// Load reads and parses the kiosk.toml at path, as Parse does.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -207,9 +208,17 @@ func Load(path string) (*Config, error) {
 
 var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (.*)$`)
 
-// Parse parses kiosk.toml's contents; file names it in errors. Every
-// error is a *ConfigError.
+// Parse parses kiosk.toml's contents away from a kiosk, as ParseFor with
+// no model: board "auto" takes FallbackProfile.
 func Parse(file string, data []byte) (*Config, error) {
+	return ParseFor(file, data, "")
+}
+
+// ParseFor parses kiosk.toml's contents for the board whose device tree
+// model is model; file names it in errors. Board "auto" (the default)
+// takes the model's profile and is an error for a model no profile fits.
+// Every error is a *ConfigError.
+func ParseFor(file string, data []byte, model string) (*Config, error) {
 	src := string(data)
 	lines := keyLines(src)
 	fail := func(field, reason string) error {
@@ -223,13 +232,41 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Profile, err = profile(raw, lines, fail); err != nil {
+	model = CleanModel(model)
+	c.Board = Choice{Setting: Auto, Model: model}
+	if raw.Board.set {
+		c.Board.Setting = raw.Board.v
+	}
+	c.Board.Detected, _ = ForModel(model)
+	name := c.Board.Setting
+	if name == Auto {
+		switch {
+		case c.Board.Detected != "":
+			name = c.Board.Detected
+		case model != "":
+			return nil, fail("board", fmt.Sprintf("auto: this board is a %q, which no profile fits; set board to one of %s", model, strings.Join(Names(), ", ")))
+		default:
+			// Away from a kiosk the board is not known.
+			name = FallbackProfile
+		}
+	}
+	if c.Profile, err = checkedProfile(file, name, raw, lines, fail); err != nil {
 		return nil, err
 	}
-	if pr := c.Profile.check(); pr != nil {
-		return nil, blame(file, lines, pr)
-	}
 	return c, nil
+}
+
+// checkedProfile returns profile name with raw's overrides applied and
+// checked.
+func checkedProfile(file, name string, raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (Profile, error) {
+	p, err := profile(name, raw, lines, fail)
+	if err != nil {
+		return Profile{}, err
+	}
+	if pr := p.check(); pr != nil {
+		return Profile{}, blame(file, lines, pr)
+	}
+	return p, nil
 }
 
 // decode reads src into a rawConfig, refusing syntax errors, values of
@@ -310,16 +347,12 @@ func policies(raw *rawConfig, lines map[string]int, fail func(field, reason stri
 	return c, nil
 }
 
-// profile returns the board raw selects with raw's overrides applied,
-// not yet checked.
-func profile(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (Profile, error) {
-	name := DefaultProfile
-	if raw.Board.set {
-		name = raw.Board.v
-	}
+// profile returns profile name with raw's overrides applied, not yet
+// checked.
+func profile(name string, raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (Profile, error) {
 	p, ok := Lookup(name)
 	if !ok {
-		return Profile{}, fail("board", fmt.Sprintf("unknown board %q (one of %s)", name, strings.Join(Names(), ", ")))
+		return Profile{}, fail("board", fmt.Sprintf("unknown board %q (auto or one of %s)", name, strings.Join(Names(), ", ")))
 	}
 	set(&p.GO, raw.Pins.GO)
 	set(&p.Info, raw.Pins.Info)

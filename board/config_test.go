@@ -46,7 +46,7 @@ func TestParseErrors(t *testing.T) {
 		{"wrong list", "[ports.1]\npaths = \"1-1.1\"\n",
 			`kiosk.toml:2: ports.1.paths: want a list of strings like ["1-1.2"], not a string`, "CFG L2 ports.1.p"},
 		{"unknown board", "# my kiosk\nboard = \"pi2\"\n",
-			`kiosk.toml:2: board: unknown board "pi2" (one of pi3b, pi3bplus, pi4b, pi5, pizero2w, vm)`, "CFG L2 board"},
+			`kiosk.toml:2: board: unknown board "pi2" (auto or one of pi3b, pi3bplus, pi4b, pi5, pizero2w, vm)`, "CFG L2 board"},
 		{"start", "start = \"now\"\n",
 			`kiosk.toml:1: start: "now": want "button" or "insert"`, "CFG L1 start"},
 		{"fill", "fill = \"ones\"\n",
@@ -163,7 +163,7 @@ paths = ["1-1.1.9"]
 	want.Ports[1].Green = 23
 	want.Ports[1].Paths = []string{"1-1.3", "1-1.3.1"}
 	want.Ports = append(want.Ports, Port{Name: "5", Green: 24, Red: 25, Paths: []string{"1-1.1.9"}, Note: "added in kiosk.toml"})
-	wantConfig := &Config{Profile: want, Start: StartInsert, Fill: FillRandom, Fake: FakeReject,
+	wantConfig := &Config{Profile: want, Board: Choice{Setting: "pi3b"}, Start: StartInsert, Fill: FillRandom, Fake: FakeReject,
 		MinSize: 1e9, MaxSize: 64 << 30, Label: "BOOKS 2026"}
 	if !reflect.DeepEqual(c, wantConfig) {
 		t.Errorf("Parse = %+v; want %+v", c, wantConfig)
@@ -175,8 +175,8 @@ paths = ["1-1.1.9"]
 
 func TestDefaultTOML(t *testing.T) {
 	c := Default()
-	p, _ := Lookup(DefaultProfile)
-	want := &Config{Profile: p, Start: StartButton, Fill: FillZero, Fake: FakeUseReal,
+	p, _ := Lookup(FallbackProfile)
+	want := &Config{Profile: p, Board: Choice{Setting: Auto}, Start: StartButton, Fill: FillZero, Fake: FakeUseReal,
 		MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() = %+v; want %+v", c, want)

@@ -1,8 +1,5 @@
 package board
 
-// DefaultProfile is the profile kiosk.toml selects unless it says otherwise.
-const DefaultProfile = "pi4b"
-
 // The built-in profiles share one header wiring: buttons and the status
 // LED on the left column near the top, LED pairs on the bottom rows next
 // to ground pins, the LCD on I2C1 (pins 3 and 5). It leaves free I2C1
