@@ -2,7 +2,10 @@
 // hal.Display. It lays text out on the grid, maps it to the characters of
 // the controller's ROM A00, keeps custom glyphs in CGRAM, sends only the
 // characters that changed and refreshes at most five times a second. It
-// does not decide what to show: that is firmware/panel's job.
+// drives the controller itself, through a PCF8574 I²C backpack (HD44780),
+// on a kernel I²C bus or one bit-banged by hal/softi2c (Open), and finds
+// the backpack's address (Probe). It does not decide what to show: that is
+// firmware/panel's job.
 package lcd
 
 import (
