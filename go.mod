@@ -5,13 +5,10 @@ go 1.25.0
 require (
 	github.com/BurntSushi/toml v1.4.0
 	github.com/d2r2/go-hd44780 v0.0.0-20181002113701-74cc28c83a3e
-	github.com/d2r2/go-i2c v0.0.0-20191123181816-73a8a799d6bc
-	github.com/d2r2/go-logger v0.0.0-20210606094344-60e9d1233e22
 	github.com/gokrazy/firmware v0.0.0-20260522070551-527ce0ed43cf
 	github.com/gokrazy/kernel.arm64 v0.0.0-20260705071517-37841c4d6ff1
 	github.com/gokrazy/kernel.rpi v0.0.0-20251127164438-9778ec0261de
 	github.com/hanwen/go-fuse/v2 v2.7.2
-	github.com/op/go-logging v0.0.0-20160315200505-970db520ece7
 	github.com/zeebo/xxh3 v1.0.2
 	golang.org/x/crypto v0.45.0
 	golang.org/x/sys v0.41.0
@@ -20,6 +17,8 @@ require (
 )
 
 require (
+	github.com/d2r2/go-i2c v0.0.0-20191123181816-73a8a799d6bc // indirect
+	github.com/d2r2/go-logger v0.0.0-20210606094344-60e9d1233e22 // indirect
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/hugelgupf/go-shlex v0.0.0-20200702092117-c80c9d0918fa // indirect
@@ -29,6 +28,7 @@ require (
 	github.com/klauspost/cpuid/v2 v2.0.9 // indirect
 	github.com/klauspost/pgzip v1.2.6 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
+	github.com/op/go-logging v0.0.0-20160315200505-970db520ece7 // indirect
 	github.com/pierrec/lz4/v4 v4.1.22 // indirect
 	github.com/u-root/gobusybox/src v0.0.0-20250101170133-2e884e4509c7 // indirect
 	github.com/u-root/mkuimage v0.0.0-20250905073043-9a40452f5d3b // indirect

@@ -2,7 +2,10 @@
 // hal.Display. It lays text out on the grid, maps it to the characters of
 // the controller's ROM A00, keeps custom glyphs in CGRAM, sends only the
 // characters that changed and refreshes at most five times a second. It
-// does not decide what to show: that is firmware/panel's job.
+// drives the controller itself, through a PCF8574 I²C backpack (HD44780),
+// on a kernel I²C bus or one bit-banged by hal/softi2c (Open), and finds
+// the backpack's address (Probe). It does not decide what to show: that is
+// firmware/panel's job.
 package lcd
 
 import (
@@ -19,9 +22,8 @@ import (
 // hard to read.
 const MinInterval = 200 * time.Millisecond
 
-// Device is the part of the HD44780 driver (*hd44780.Lcd from
-// github.com/d2r2/go-hd44780) that LCD uses. Its ShowMessage is left out on
-// purpose: it panics on empty text and maps runes to bytes by truncation.
+// Device is the part of an HD44780 driver that LCD uses; *HD44780 is the
+// one for real displays.
 type Device interface {
 	// Command sends one instruction byte.
 	Command(cmd byte) error
@@ -67,8 +69,8 @@ var _ hal.Display = (*LCD)(nil)
 // the system clock. The display's content is taken as unknown, so the first
 // Show rewrites every character.
 func New(dev Device, cols, rows int, clock Clock) (*LCD, error) {
-	if !(cols == 16 && rows == 2) && !(cols == 20 && rows == 4) {
-		return nil, fmt.Errorf("lcd: unsupported geometry %dx%d (want 16x2 or 20x4)", cols, rows)
+	if err := checkGeometry(cols, rows); err != nil {
+		return nil, err
 	}
 	if clock == nil {
 		clock = systemClock{}
@@ -209,6 +211,13 @@ func (l *LCD) Close() error {
 	}
 	if l.close != nil {
 		return l.close()
+	}
+	return nil
+}
+
+func checkGeometry(cols, rows int) error {
+	if !(cols == 16 && rows == 2) && !(cols == 20 && rows == 4) {
+		return fmt.Errorf("lcd: unsupported geometry %dx%d (want 16x2 or 20x4)", cols, rows)
 	}
 	return nil
 }

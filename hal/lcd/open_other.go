@@ -7,7 +7,7 @@ import (
 	"runtime"
 )
 
-// Open opens an HD44780 on an I2C bus; it works only on Linux.
-func Open(bus int, addr uint8, cols, rows int) (*LCD, error) {
-	return nil, fmt.Errorf("lcd: open I2C bus %d address %#02x: not supported on %s", bus, addr, runtime.GOOS)
+// Open opens the display cfg describes; it works only on Linux.
+func Open(cfg Config) (*LCD, uint16, error) {
+	return nil, 0, fmt.Errorf("lcd: open display on %s: not supported on %s", cfg.busName(), runtime.GOOS)
 }
