@@ -185,6 +185,7 @@ type rawConfig struct {
 	LCD struct {
 		Enabled opt[bool]   `toml:"enabled"`
 		Bus     opt[int]    `toml:"bus"`
+		Soft    opt[bool]   `toml:"soft"`
 		Address opt[int]    `toml:"address"`
 		Size    opt[string] `toml:"size"`
 	} `toml:"lcd"`
@@ -359,6 +360,7 @@ func profile(name string, raw *rawConfig, lines map[string]int, fail func(field,
 	set(&p.Status, raw.Pins.Status)
 	set(&p.LCD.Enabled, raw.LCD.Enabled)
 	set(&p.LCD.Bus, raw.LCD.Bus)
+	set(&p.LCD.Soft, raw.LCD.Soft)
 	set(&p.LCD.Address, raw.LCD.Address)
 	if raw.LCD.Size.set {
 		var cols, rows int
@@ -393,7 +395,7 @@ func unknownKey(k toml.Key) string {
 	case len(k) == 2 && k[0] == "pins":
 		known = "go, info, status"
 	case len(k) == 2 && k[0] == "lcd":
-		known = "enabled, bus, address, size"
+		known = "enabled, bus, soft, address, size"
 	case len(k) == 3 && k[0] == "ports":
 		known = "green, red, paths"
 	}

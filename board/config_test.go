@@ -28,7 +28,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown port field", "[ports.2]\ngreen = 7\nblue = 8\n",
 			"kiosk.toml:3: ports.2.blue: unknown key (known: green, red, paths)", "CFG L3 ports.2.b"},
 		{"unknown lcd key", "[lcd]\nrows = 4\n",
-			"kiosk.toml:2: lcd.rows: unknown key (known: enabled, bus, address, size)", "CFG L2 lcd.rows"},
+			"kiosk.toml:2: lcd.rows: unknown key (known: enabled, bus, soft, address, size)", "CFG L2 lcd.rows"},
 		{"table as value", "pins = 5\n",
 			"kiosk.toml:1: pins: want a table: a line [pins] and its keys below it", "CFG L1 pins"},
 		{"value as table", "[board]\nname = \"pi4b\"\n",
@@ -40,7 +40,7 @@ func TestParseErrors(t *testing.T) {
 		{"huge number", "[pins]\ngo = 99999999999\n",
 			"kiosk.toml:2: pins.go: 99999999999 is out of range", "CFG L2 pins.go"},
 		{"negative address", "[lcd]\naddress = -1\n",
-			"kiosk.toml:2: lcd.address: -0x1 is outside 0x03-0x77", "CFG L2 lcd.addre"},
+			"kiosk.toml:2: lcd.address: -0x1 is outside 0x03-0x77 (0 probes for the display)", "CFG L2 lcd.addre"},
 		{"wrong type", "[pins]\ngo = \"17\"\n",
 			"kiosk.toml:2: pins.go: want a whole number, not a string", "CFG L2 pins.go"},
 		{"wrong list", "[ports.1]\npaths = \"1-1.1\"\n",
@@ -82,7 +82,7 @@ func TestParseErrors(t *testing.T) {
 		{"new port incomplete", "[ports.5]\ngreen = 26\n",
 			"kiosk.toml:1: ports.5: port 5 is not on board pi4b: a new port needs green, red and paths", "CFG L1 ports.5"},
 		{"address", "[lcd]\naddress = 0x78\n",
-			"kiosk.toml:2: lcd.address: 0x78 is outside 0x03-0x77", "CFG L2 lcd.addre"},
+			"kiosk.toml:2: lcd.address: 0x78 is outside 0x03-0x77 (0 probes for the display)", "CFG L2 lcd.addre"},
 		{"geometry", "[lcd]\nsize = \"20x2\"\n",
 			"kiosk.toml:2: lcd.size: 20x2: only 16x2 and 20x4", "CFG L2 lcd.size"},
 		{"geometry text", "[lcd]\nsize = \"big\"\n",
@@ -261,5 +261,32 @@ func TestParseWindowsFile(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Line != 1 || ce.Field != "board" {
 		t.Errorf("Parse(BOM, bad board on line 1) = %v; want board on line 1", err)
+	}
+}
+
+// TestLCDBus: the pi5 drives its LCD bus itself, the others use the
+// kernel's driver, kiosk.toml can say either, and no address probes.
+func TestLCDBus(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		soft       bool
+		address    int
+	}{
+		{"pi4b default", `board = "pi4b"`, false, 0},
+		{"pi5 default", `board = "pi5"`, true, 0},
+		{"pi5 told the kernel's", "board = \"pi5\"\n[lcd]\nsoft = false\n", false, 0},
+		{"pi3b told soft", "board = \"pi3b\"\n[lcd]\nsoft = true\naddress = 0x3f\n", true, 0x3f},
+		{"address 0 probes", "board = \"pi3b\"\n[lcd]\naddress = 0\n", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("kiosk.toml", []byte(tt.toml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Profile.LCD; got.Soft != tt.soft || got.Address != tt.address {
+				t.Errorf("LCD = %+v; want Soft %v, Address %#x", got, tt.soft, tt.address)
+			}
+		})
 	}
 }

@@ -35,10 +35,24 @@ type Port struct {
 // LCD is an HD44780 character display on a PCF8574 I2C backpack.
 type LCD struct {
 	Enabled bool
-	Bus     int // I2C bus number: /dev/i2c-N
-	Address int // 7-bit I2C address; PCF8574 backpacks use 0x27 (PCF8574A: 0x3f)
+	Bus     int // I2C bus number: /dev/i2c-N, on the header lines i2cLines gives
+	// Soft drives the bus from the kiosk over the GPIO character device
+	// (hal/softi2c) on the bus's header lines instead of the kernel's
+	// driver: for the Pi 5, whose kernel has no driver for RP1's I2C.
+	Soft bool
+	// Address is the backpack's 7-bit I2C address; 0 probes for it
+	// (PCF8574 backpacks come at 0x27, PCF8574A ones at 0x3f).
+	Address int
 	Cols    int // 16 or 20
 	Rows    int // 2 or 4
+}
+
+// AddressText is the address for people: "0x27", or "probed" for 0.
+func (l LCD) AddressText() string {
+	if l.Address == 0 {
+		return "probed"
+	}
+	return fmt.Sprintf("0x%02x", l.Address)
 }
 
 // Size returns the geometry as kiosk.toml writes it, e.g. "16x2".
@@ -68,8 +82,16 @@ func (p Profile) Clone() Profile {
 	return q
 }
 
-// i2cLines are the GPIO lines of the I2C buses the header carries.
+// i2cLines are the GPIO lines of the I2C buses the header carries: SDA,
+// SCL.
 var i2cLines = map[int][2]int{0: {0, 1}, 1: {2, 3}}
+
+// Lines returns the GPIO lines of the display's bus on the header (SDA,
+// SCL); ok is false for a bus the header does not carry.
+func (l LCD) Lines() (sda, scl int, ok bool) {
+	lines, ok := i2cLines[l.Bus]
+	return lines[0], lines[1], ok
+}
 
 var (
 	portPathRE = regexp.MustCompile(`^[0-9]+-[0-9]+(\.[0-9]+)*$`)
@@ -180,8 +202,8 @@ func (p Profile) check() *problem {
 		}
 	}
 	if p.LCD.Enabled {
-		if p.LCD.Address < 0x03 || p.LCD.Address > 0x77 {
-			return newProblem("lcd.address", fmt.Sprintf("%#02x is outside 0x03-0x77", p.LCD.Address))
+		if p.LCD.Address != 0 && (p.LCD.Address < 0x03 || p.LCD.Address > 0x77) {
+			return newProblem("lcd.address", fmt.Sprintf("%#02x is outside 0x03-0x77 (0 probes for the display)", p.LCD.Address))
 		}
 		if g := p.LCD.Size(); g != "16x2" && g != "20x4" {
 			return newProblem("lcd.size", fmt.Sprintf("%s: only 16x2 and 20x4", g))

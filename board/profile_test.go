@@ -80,7 +80,7 @@ func TestValidateConflicts(t *testing.T) {
 		{"not on header", func(p *Profile) { p.GO = 28 }, "pins.go: GPIO28 is not on the header (0 to 27)"},
 		{"path twice", func(p *Profile) { p.Ports[1].Paths = append(p.Ports[1].Paths, "2-1") }, "ports.2.paths: 2-1 is also in port 1 (ports.1.paths)"},
 		{"bad path", func(p *Profile) { p.Ports[0].Paths = []string{"usb1"} }, `ports.1.paths: "usb1" is not a USB port path like "1-1.2"`},
-		{"address", func(p *Profile) { p.LCD.Address = 0x78 }, "lcd.address: 0x78 is outside 0x03-0x77"},
+		{"address", func(p *Profile) { p.LCD.Address = 0x78 }, "lcd.address: 0x78 is outside 0x03-0x77 (0 probes for the display)"},
 		{"geometry", func(p *Profile) { p.LCD.Cols = 20 }, "lcd.size: 20x2: only 16x2 and 20x4"},
 		{"bus", func(p *Profile) { p.LCD.Bus = 3 }, "lcd.bus: I2C bus 3 has no known header pins (0 or 1)"},
 	} {

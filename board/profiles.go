@@ -21,8 +21,9 @@ func ledPair(i int) (green, red int) {
 	return pairs[i][0], pairs[i][1]
 }
 
-// piLCD is a 16x2 display on a PCF8574 backpack at its usual address.
-func piLCD() LCD { return LCD{Enabled: true, Bus: 1, Address: 0x27, Cols: 16, Rows: 2} }
+// piLCD is a 16x2 display on a PCF8574 backpack on I2C1 at an address
+// the kiosk probes for.
+func piLCD() LCD { return LCD{Enabled: true, Bus: 1, Cols: 16, Rows: 2} }
 
 // piProfile builds a profile with the shared wiring; ports[i] holds the
 // paths and note of port i+1.
@@ -83,12 +84,14 @@ func Profiles() []Profile {
 		// black one is USB 2 port 2.
 		// The bus numbers 1/2 and 3/4 follow probe order (xhci-hcd.0 first,
 		// as seen); which controller feeds the upper sockets is unverified.
-		piProfile("pi5", "Raspberry Pi 5",
+		// Its header I2C is RP1's DesignWare controller, which kernel.rpi
+		// has no driver for: the kiosk drives GPIO2/3 itself.
+		withSoftI2C(piProfile("pi5", "Raspberry Pi 5",
 			Port{Name: "1", Paths: []string{"1-1", "2-1"}, Note: "blue USB 3 socket of xhci-hcd.0 (placement unverified)"},
 			Port{Name: "2", Paths: []string{"3-1", "4-1"}, Note: "blue USB 3 socket of xhci-hcd.1 (placement unverified)"},
 			Port{Name: "3", Paths: []string{"1-2"}, Note: "black USB 2 socket of xhci-hcd.0 (placement unverified)"},
 			Port{Name: "4", Paths: []string{"3-2"}, Note: "black USB 2 socket of xhci-hcd.1 (placement unverified)"},
-		),
+		)),
 		// Zero 2 W: the DWC2 controller in host mode has one root port,
 		// the micro-USB OTG socket (certain). A kiosk puts a hub in it;
 		// firmware/drive names the hub's ports "1.1", "1.2", ...
@@ -97,6 +100,12 @@ func Profiles() []Profile {
 		),
 		vmProfile(),
 	}
+}
+
+// withSoftI2C returns p with its LCD bus driven by the kiosk itself.
+func withSoftI2C(p Profile) Profile {
+	p.LCD.Soft = true
+	return p
 }
 
 // vmProfile is the simulated panel in qemu: qemu-xhci has USB 2 ports

@@ -135,7 +135,7 @@ func WiringSVG(p Profile) []byte {
 	text(&b, 24, y+20, "start", "font-size=\"13\" fill=\"#333333\"", "LEDs: GPIO to a 330 ohm resistor to the LED's long leg; short leg to any GND pin.")
 	if p.LCD.Enabled {
 		text(&b, 24, y+40, "start", "font-size=\"13\" fill=\"#333333\"",
-			fmt.Sprintf("LCD: %s HD44780 on a PCF8574 I2C backpack, bus %d, address 0x%02x.", p.LCD.Size(), p.LCD.Bus, p.LCD.Address))
+			fmt.Sprintf("LCD: %s HD44780 on a PCF8574 I2C backpack, bus %d%s, address %s.", p.LCD.Size(), p.LCD.Bus, softText(p.LCD), p.LCD.AddressText()))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
@@ -146,4 +146,12 @@ func text(b *bytes.Buffer, x, y int, anchor, attrs, s string) {
 	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="%s" %s>`, x, y, anchor, attrs)
 	xml.EscapeText(b, []byte(s))
 	b.WriteString("</text>\n")
+}
+
+// softText says, for the wiring sheet, that the kiosk drives the bus.
+func softText(l LCD) string {
+	if l.Soft {
+		return " (driven by the kiosk over GPIO)"
+	}
+	return ""
 }

@@ -5,7 +5,10 @@ import "time"
 // LEDs returns the level of each port's green and red LED (in slot order)
 // and of the status LED at time t, measured from any fixed epoch the caller
 // keeps. Blinking is a function of t, so the caller only has to sample
-// often enough: every edge falls on a multiple of 25 ms.
+// often enough: every edge falls on a multiple of 25 ms. The status LED
+// beats twice every 2 s while all is well, or, without a display, is on
+// 1 s and off 1 s; it blinks at 4 Hz while a condition stops the kiosk,
+// is on while it shuts down and off once it is safe to unplug.
 func LEDs(s State, t time.Duration) (green, red []bool, status bool) {
 	green = make([]bool, len(s.Slots))
 	red = make([]bool, len(s.Slots))
@@ -18,8 +21,11 @@ func LEDs(s State, t time.Duration) (green, red []bool, status bool) {
 	for i, sl := range s.Slots {
 		green[i], red[i] = slotLEDs(sl, t)
 	}
-	if s.Condition != Healthy {
+	switch {
+	case s.Condition != Healthy:
 		return green, red, blink(t, 250*time.Millisecond)
+	case s.NoDisplay:
+		return green, red, blink(t, 2*time.Second)
 	}
 	return green, red, heartbeat(t)
 }

@@ -81,6 +81,8 @@ func TestLEDsStatus(t *testing.T) {
 		{"no-library", State{Condition: NoLibrary}, "11010111"},
 		{"bad-signature", State{Condition: BadSignature}, "11010111"},
 		{"confirm", State{Confirm: true}, "11010011"},
+		{"healthy-no-display", State{NoDisplay: true}, "11111011"},
+		{"bad-config-no-display", State{Condition: BadConfig, NoDisplay: true}, "11010111"},
 		{"shutting-down", State{Power: ShuttingDown, Condition: BadConfig}, "11111111"},
 		{"safe-to-unplug", State{Power: SafeToUnplug}, "00000000"},
 	}

@@ -146,4 +146,7 @@ type State struct {
 	Power Power
 	// StartOnInsert is set when drives start without GO.
 	StartOnInsert bool
+	// NoDisplay is set when the kiosk has no display (none answered): the
+	// status LED then says so.
+	NoDisplay bool
 }

@@ -42,7 +42,8 @@ type Lights struct {
 type Config struct {
 	// State returns the current state; it is called at every sample.
 	State func() panel.State
-	// Display shows the screens; nil for a kiosk without one.
+	// Display shows the screens; nil for a kiosk without one, which the
+	// status LED then says (panel.State.NoDisplay).
 	Display hal.Display
 	Lights  Lights
 	Clock   Clock
@@ -78,6 +79,7 @@ type runner struct {
 
 func (r *runner) step(now time.Time) {
 	s := r.cfg.State()
+	s.NoDisplay = s.NoDisplay || r.cfg.Display == nil
 	r.lights(s, now.Sub(r.epoch))
 	if r.cfg.Display != nil {
 		r.draw(s, now)

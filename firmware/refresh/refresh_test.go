@@ -163,7 +163,7 @@ func writing(pct int) panel.State {
 // showing the latest state.
 func TestRedrawRate(t *testing.T) {
 	r := newRig(t, writing(0), 2, 0)
-	const samples = 80 // two seconds
+	const samples = 81 // two seconds and one sample
 	for i := 1; i <= samples; i++ {
 		r.set(func(s *panel.State) { *s = writing(i) })
 		r.clock.step()
@@ -248,5 +248,34 @@ func TestDisplayFails(t *testing.T) {
 	}
 	if r.disp.glyphs != 4*hal.GlyphCount {
 		t.Errorf("DefineGlyph called %d times; want %d (again after each failure)", r.disp.glyphs, 4*hal.GlyphCount)
+	}
+}
+
+// TestStatusWithoutDisplay: a kiosk without a display says so with its
+// status LED (on 1 s, off 1 s) instead of the heartbeat.
+func TestStatusWithoutDisplay(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ticks: make(chan time.Time)}
+	status := &led{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{
+			State:  func() panel.State { return panel.State{} },
+			Lights: Lights{Status: status}, Clock: clock,
+			Logf: t.Logf,
+		})
+	}()
+	const samples = 81 // two seconds and one sample
+	for i := 0; i < samples; i++ {
+		clock.step()
+	}
+	cancel()
+	<-done
+	want := []bool{true, false, true}
+	if got := status.got(); !slices.Equal(got, want) {
+		t.Errorf("status LED without a display: Set calls %v; want %v", got, want)
+	}
+	if _, _, healthy := panel.LEDs(panel.State{}, 1500*time.Millisecond); healthy {
+		t.Fatal("the heartbeat is on at 1.5 s: this test cannot tell it from the no-display blink")
 	}
 }
