@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +23,7 @@ import (
 	"flashkiosk/firmware/refresh"
 	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/firmware/watchdog"
+	"flashkiosk/hal"
 )
 
 // fatal is a condition that stops all writing, with its short LCD text.
@@ -41,13 +42,30 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	if len(o.asUSB) > 0 {
 		logf("kioskd: TEST MODE: loop devices %v count as USB drives", o.asUSB)
 	}
-	src := locate(o, host, logf)
+	model := readModel(o.root)
+	guess := guessProfile(model)
+	cin := newConsoleInput(in)
+	p := openPanel(ctx, guess, cin, out, o.root, o.partWait, logf)
+	defer func() { p.close() }()
+	src := locate(ctx, o, host, p.display, logf)
 	defer src.release()
 
-	cfg, bad := loadConfig(src, o.root, logf)
-	p := openPanel(ctx, cfg.Profile, in, out, logf)
-	defer p.close()
+	cfg, bad := loadConfig(src, model, logf)
+	logf("kioskd: %s", cfg.Board.Describe(cfg.Profile.Name))
+	if !samePanel(guess, cfg.Profile) {
+		logf("kioskd: kiosk.toml wires the panel otherwise than board %s: opening it again", guess.Name)
+		p.close()
+		p = openPanel(ctx, cfg.Profile, cin, out, o.root, o.partWait, logf)
+	}
+	if cfg.Board.Mismatch() {
+		showFor(ctx, p.display, boardWarning, []string{"BOARD " + cfg.Profile.Name + " SET", "BUT THIS IS " + cfg.Board.Detected})
+	}
 
+	if bad == nil && cfg.Start == board.StartButton && slices.Contains(p.missing, "GO button") {
+		logf("kioskd: start is %q but the GO button on GPIO%d could not be opened: no drive can start; check its wiring and pins.go, or set start = %q",
+			cfg.Start, cfg.Profile.GO, board.StartInsert)
+		bad = &fatal{panel.BadConfig, "NO GO BUTTON"}
+	}
 	lib, info, libBad := loadLibrary(src, logf)
 	if bad == nil {
 		bad = libBad
@@ -272,8 +290,10 @@ func (s *sources) release() {
 }
 
 // locate finds the config, key, library and journal: from the flags, and
-// what they leave out from the kiosk's own disk.
-func locate(o options, host *drive.Host, logf func(string, ...any)) *sources {
+// what they leave out from the kiosk's own disk, waiting up to o.diskWait
+// for that disk to appear (an SD card can be found after init starts),
+// and saying so on the console and the display.
+func locate(ctx context.Context, o options, host *drive.Host, display hal.Display, logf func(string, ...any)) *sources {
 	s := &sources{configName: o.config, library: o.library, journal: o.journal}
 	if o.config != "" {
 		s.config, s.configErr = os.ReadFile(o.config)
@@ -284,7 +304,7 @@ func locate(o options, host *drive.Host, logf func(string, ...any)) *sources {
 	if o.config != "" && o.key != "" && o.library != "" && o.journal != "" {
 		return s
 	}
-	disk, err := sysdisk.Find(host)
+	disk, err := waitForDisk(ctx, host, o.diskWait, display, logf)
 	if err != nil {
 		logf("kioskd: %v", err)
 		if o.config == "" {
@@ -316,6 +336,43 @@ func locate(o options, host *drive.Host, logf func(string, ...any)) *sources {
 	return s
 }
 
+// waitForDisk looks for the kiosk disk every quarter second until it is
+// found, limit has passed or ctx ends, and returns the last error then.
+// While it waits, the display counts down.
+func waitForDisk(ctx context.Context, host *drive.Host, limit time.Duration, display hal.Display, logf func(string, ...any)) (sysdisk.Disk, error) {
+	start := time.Now()
+	disk, err := sysdisk.Find(host)
+	if err == nil {
+		return disk, nil
+	}
+	if limit <= 0 {
+		return disk, err
+	}
+	logf("kioskd: no kiosk disk yet: waiting up to %v for it", limit)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if display != nil {
+			left := (limit - time.Since(start) + time.Second - 1).Truncate(time.Second)
+			display.Show([]string{"WAITING FOR", fmt.Sprintf("SD CARD %ds", int(max(left, 0).Seconds()))})
+		}
+		select {
+		case <-ctx.Done():
+			return sysdisk.Disk{}, ctx.Err()
+		case <-t.C:
+		}
+		disk, err = sysdisk.Find(host)
+		waited := time.Since(start)
+		if err == nil {
+			logf("kioskd: kiosk disk %s appeared after %v", disk.Name, waited.Round(100*time.Millisecond))
+			return disk, nil
+		}
+		if waited >= limit {
+			return disk, fmt.Errorf("after waiting %v: %w", limit, err)
+		}
+	}
+}
+
 // readKey reads library.pub off the boot partition.
 func readKey(boot string) (ed25519.PublicKey, error) {
 	b, err := sysdisk.ReadFile(boot, sysdisk.KeyFile)
@@ -327,18 +384,17 @@ func readKey(boot string) (ed25519.PublicKey, error) {
 
 // loadConfig parses kiosk.toml. A bad or missing one gives the board's
 // own defaults, so the panel can show why, and a fatal condition.
-func loadConfig(s *sources, root string, logf func(string, ...any)) (*board.Config, *fatal) {
+func loadConfig(s *sources, model string, logf func(string, ...any)) (*board.Config, *fatal) {
 	if s.configErr == nil {
-		cfg, err := board.Parse(s.configName, s.config)
+		cfg, err := board.ParseFor(s.configName, s.config, model)
 		if err == nil {
 			return cfg, nil
 		}
 		s.configErr = err
 	}
 	cfg := board.Default()
-	if p, ok := board.Lookup(guessBoard(root)); ok {
-		cfg.Profile = p
-	}
+	cfg.Profile = guessProfile(model)
+	cfg.Board = board.Choice{Setting: board.Auto, Model: board.CleanModel(model), Detected: cfg.Profile.Name}
 	logf("kioskd: config: %v", s.configErr)
 	msg := "CFG " + filepath.Base(s.configName)
 	var ce *board.ConfigError
@@ -349,24 +405,6 @@ func loadConfig(s *sources, root string, logf func(string, ...any)) (*board.Conf
 	}
 	logf("kioskd: showing board %s's panel to say so", cfg.Profile.Name)
 	return cfg, &fatal{panel.BadConfig, msg}
-}
-
-// guessBoard names the profile of the board kioskd runs on, from the
-// device tree's model, for when kiosk.toml cannot say: "vm" elsewhere.
-func guessBoard(root string) string {
-	model, _ := os.ReadFile(filepath.Join(root, "proc", "device-tree", "model"))
-	for _, m := range []struct{ prefix, board string }{
-		{"Raspberry Pi 3 Model B Plus", "pi3bplus"},
-		{"Raspberry Pi 3 Model B", "pi3b"},
-		{"Raspberry Pi 4 Model B", "pi4b"},
-		{"Raspberry Pi 5", "pi5"},
-		{"Raspberry Pi Zero 2", "pizero2w"},
-	} {
-		if bytes.HasPrefix(model, []byte(m.prefix)) {
-			return m.board
-		}
-	}
-	return "vm"
 }
 
 // loadLibrary opens the library and checks its signature and files' sizes.

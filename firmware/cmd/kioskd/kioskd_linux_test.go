@@ -18,6 +18,7 @@ import (
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/hal/sim"
 	"flashkiosk/tools/e2e"
 )
@@ -356,4 +357,62 @@ func TestRestartsKiosk(t *testing.T) {
 	k.until("the kiosk started again", func(_ sim.View, logs []string) bool {
 		return countLogs(logs, "starting it again") == 1 && countLogs(logs, "kioskd: ready") == 2 && countLogs(logs, "boot 2,") == 1
 	})
+}
+
+// TestWaitsForDisk: with no kiosk disk (a root without one), kioskd waits
+// for it as long as -disk-wait says, counting down on the LCD and saying
+// so on the console, and then shows the error it would have shown at once.
+func TestWaitsForDisk(t *testing.T) {
+	lib, pub := testLibrary(t)
+	root := t.TempDir() // with block devices, none of them a kiosk disk
+	if err := os.MkdirAll(filepath.Join(root, "sys", "class", "block"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	k := startKioskd(t, "-root", root, "-disk-wait", "1500ms", "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "")
+	waited := false
+	k.until("the missing card's screen", func(v sim.View, logs []string) bool {
+		waited = waited || v.Has("WAITING FOR", "SD CARD ")
+		return countLogs(logs, "kioskd: config: after waiting 1.5s: "+sysdisk.ErrNotFound.Error()) == 1 &&
+			strings.Contains(strings.Join(v.LCD, "|"), "NO kiosk.toml")
+	})
+	_, logs := k.console.Snapshot()
+	if !waited || countLogs(logs, "kioskd: no kiosk disk yet: waiting up to 1.5s for it") != 1 {
+		t.Errorf("kioskd did not say it waits for its disk (on the LCD: %v); its log:\n%s", waited, strings.Join(logs, "\n"))
+	}
+}
+
+// TestBoardMismatch: on a board whose device tree names a Pi 3 B, a
+// kiosk.toml that sets another board is shown once and then obeyed: here
+// the vm board, whose simulated panel kioskd opens once it has read the
+// config, after trying the Pi 3 B's GPIO chip and LCD (absent here).
+func TestBoardMismatch(t *testing.T) {
+	lib, pub := testLibrary(t)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc", "device-tree"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc", "device-tree", "model"), []byte("Raspberry Pi 3 Model B Rev 1.2\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\n")
+	k := startKioskd(t, "-root", root, "-panel-wait", "0", "-config", cfg, "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "")
+	warned := false
+	k.until("the kiosk ready", func(v sim.View, logs []string) bool {
+		warned = warned || v.Has("BOARD vm SET", "BUT THIS IS pi3b")
+		return countLogs(logs, "kioskd: ready: board vm") == 1
+	})
+	_, logs := k.console.Snapshot()
+	for _, want := range []string{
+		"panel: gpio: no chip labelled pinctrl-* after 0s: no GPIO chips: NO BUTTONS AND NO LEDS",
+		"panel: NO DISPLAY",
+		"kioskd: board vm as kiosk.toml says, but this is a Raspberry Pi 3 Model B Rev 1.2, board pi3b: check the board setting",
+		"kioskd: kiosk.toml wires the panel otherwise than board pi3b: opening it again",
+	} {
+		if countLogs(logs, want) != 1 {
+			t.Errorf("kioskd's log does not say once %q", want)
+		}
+	}
+	if !warned {
+		t.Errorf("the LCD never showed the board mismatch; log:\n%s", strings.Join(logs, "\n"))
+	}
 }

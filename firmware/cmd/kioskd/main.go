@@ -43,6 +43,8 @@ type options struct {
 	mount    string            // where the library partition is mounted
 	root     string            // the folder holding sys/, proc/ and dev/
 	watchdog string            // the watchdog device; "" for none
+	diskWait time.Duration     // how long to wait for the kiosk disk to appear
+	partWait time.Duration     // how long to wait for the GPIO chip and the I2C bus
 	asUSB    map[string]string // test only: loop devices to treat as USB drives, by name
 	child    bool              // run the kiosk in this process instead of supervising a child
 }
@@ -59,6 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.mount, "mount", "/library", "where to mount the library partition")
 	fs.StringVar(&o.root, "root", "/", "`folder` holding sys/, proc/ and dev/")
 	fs.StringVar(&o.watchdog, "watchdog", "/dev/watchdog", "hardware watchdog `device`; empty for none")
+	fs.DurationVar(&o.diskWait, "disk-wait", 30*time.Second, "how long to wait at boot for the kiosk disk (the SD card) to appear")
+	fs.DurationVar(&o.partWait, "panel-wait", 10*time.Second, "how long to wait at boot for the GPIO chip and the LCD's I2C bus to appear")
 	fs.StringVar(&asUSB, "unsafe-test-usb", "", "TESTS ONLY: treat these loop devices as USB drives, as `NAME=PORT,...`")
 	fs.BoolVar(&o.child, "child", false, "run the kiosk in this process (kioskd starts itself so)")
 	if err := fs.Parse(args); err != nil {

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 
@@ -21,7 +25,9 @@ type hwPanel struct {
 	goB, info hal.Button
 	display   hal.Display // nil without a display
 	lights    refresh.Lights
-	close     func()
+	// missing names the parts that could not be opened, e.g. "GO button".
+	missing []string
+	close   func()
 }
 
 // noButton is a button that is never pressed, for one that could not be
@@ -30,16 +36,24 @@ type noButton struct{}
 
 func (noButton) Events() <-chan hal.ButtonEvent { return nil }
 
+// panelPoll is how often openPanel looks again for a GPIO chip or an I2C
+// bus that is not there yet.
+const panelPoll = 100 * time.Millisecond
+
 // openPanel opens the panel the profile describes: the simulated panel on
-// the console (in, out), or the board's GPIO lines and I2C display. A part
-// that cannot be opened is logged and left out, so the rest still works.
-func openPanel(ctx context.Context, p board.Profile, in io.Reader, out io.Writer, logf func(string, ...any)) *hwPanel {
+// the console (cin, out), or the board's GPIO lines and I2C display under
+// root. It waits up to wait for the GPIO chip and the I2C bus, which the
+// kernel may offer only after init starts. A part that cannot be opened
+// is logged and left out, so the rest still works. close stops the
+// panel's goroutines and releases its lines.
+func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.Writer, root string, wait time.Duration, logf func(string, ...any)) *hwPanel {
+	ctx, cancel := context.WithCancel(ctx)
 	if p.Simulated {
-		if err := noEcho(in); err != nil {
+		if err := noEcho(cin.Source()); err != nil {
 			logf("panel: console echo: %v", err)
 		}
-		sp := sim.New(ctx, in, out, p.LCD.Cols, p.LCD.Rows, len(p.Ports), sim.WithLog(func(err error) { logf("panel: %v", err) }))
-		hp := &hwPanel{goB: sp.Button("go"), info: sp.Button("info"), display: sp.Display(), close: func() {}}
+		sp := sim.New(ctx, cin.Reader(), out, p.LCD.Cols, p.LCD.Rows, len(p.Ports), sim.WithLog(func(err error) { logf("panel: %v", err) }))
+		hp := &hwPanel{goB: sp.Button("go"), info: sp.Button("info"), display: sp.Display(), close: cancel}
 		hp.lights.Status = sp.LED("status")
 		for i := range p.Ports {
 			hp.lights.Green = append(hp.lights.Green, sp.LED(fmt.Sprintf("%d.green", i+1)))
@@ -50,14 +64,23 @@ func openPanel(ctx context.Context, p board.Profile, in io.Reader, out io.Writer
 	hp := &hwPanel{goB: noButton{}, info: noButton{}}
 	var closers []func() error
 	hp.close = func() {
+		cancel()
 		for _, c := range closers {
 			c()
 		}
+	}
+	start := time.Now()
+	chip, err := halgpio.WaitForChip(ctx, filepath.Join(root, "dev"), halgpio.HeaderLabel, wait, panelPoll)
+	if err != nil {
+		logf("panel: %v: NO BUTTONS AND NO LEDS", err)
+	} else {
+		logf("panel: GPIO %s at %s, after %v", chip, chip.Path, time.Since(start).Round(10*time.Millisecond))
 	}
 	button := func(line int, what string) hal.Button {
 		b, err := halgpio.OpenButton(ctx, gpioName(line), halgpio.ButtonConfig{ActiveLow: true, Pull: gpio.PullUp})
 		if err != nil {
 			logf("panel: %s button on GPIO%d: %v", what, line, err)
+			hp.missing = append(hp.missing, what+" button")
 			return noButton{}
 		}
 		return b
@@ -66,6 +89,7 @@ func openPanel(ctx context.Context, p board.Profile, in io.Reader, out io.Writer
 		l, err := halgpio.OpenLED(gpioName(line), false)
 		if err != nil {
 			logf("panel: %s LED on GPIO%d: %v", what, line, err)
+			hp.missing = append(hp.missing, what+" LED")
 			return nil
 		}
 		return l
@@ -77,15 +101,54 @@ func openPanel(ctx context.Context, p board.Profile, in io.Reader, out io.Writer
 		hp.lights.Red = append(hp.lights.Red, led(port.Red, "port "+port.Name+" red"))
 	}
 	if p.LCD.Enabled {
-		d, err := lcd.Open(p.LCD.Bus, uint8(p.LCD.Address), p.LCD.Cols, p.LCD.Rows)
+		d, err := openLCD(ctx, p.LCD, wait-time.Since(start), logf)
 		if err != nil {
 			logf("panel: %v", err)
+			logf("panel: NO DISPLAY: the kiosk works without it; the status LED blinks slowly (1 s on, 1 s off) to say so")
+			hp.missing = append(hp.missing, "display")
 		} else {
 			hp.display = d
 			closers = append(closers, d.Close)
 		}
 	}
 	return hp
+}
+
+// openLCD opens the display, trying again while its I2C bus is not there
+// yet, for at most wait, and logs where it found it.
+func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(string, ...any)) (*lcd.LCD, error) {
+	cfg := lcd.Config{Bus: l.Bus, Soft: l.Soft, Address: uint16(l.Address), Cols: l.Cols, Rows: l.Rows}
+	if l.Soft {
+		sda, scl, ok := l.Lines()
+		if !ok {
+			return nil, fmt.Errorf("lcd: I2C bus %d is not on the header", l.Bus)
+		}
+		cfg.SDA, cfg.SCL = gpioName(sda), gpioName(scl)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		d, addr, err := lcd.Open(cfg)
+		if err == nil {
+			how := "probed"
+			if l.Address != 0 {
+				how = "as kiosk.toml says"
+			}
+			bus := fmt.Sprintf("I2C bus %d (/dev/i2c-%d)", l.Bus, l.Bus)
+			if l.Soft {
+				bus = fmt.Sprintf("I2C driven by the kiosk on %s (SDA) and %s (SCL)", cfg.SDA, cfg.SCL)
+			}
+			logf("panel: LCD %s at %#02x (%s) on %s", l.Size(), addr, how, bus)
+			return d, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(panelPoll):
+		}
+	}
 }
 
 func gpioName(line int) string { return fmt.Sprintf("GPIO%d", line) }
