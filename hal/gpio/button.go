@@ -3,6 +3,7 @@ package gpio
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"flashkiosk/hal"
@@ -43,7 +44,8 @@ type ButtonConfig struct {
 
 // Button is a hal.Button on a GPIO input line.
 type Button struct {
-	events chan hal.ButtonEvent
+	events  chan hal.ButtonEvent
+	pressed atomic.Bool // the level last read
 }
 
 var _ hal.Button = (*Button)(nil)
@@ -71,6 +73,11 @@ func NewButton(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) (*Button, 
 // Events delivers debounced presses and releases; see hal.Button.
 func (b *Button) Events() <-chan hal.ButtonEvent { return b.events }
 
+// Pressed reports whether the button read pressed when last looked at,
+// not debounced: unlike Events, it tells a button held since watching
+// began (held through boot to ask for the self-test, or stuck).
+func (b *Button) Pressed() bool { return b.pressed.Load() }
+
 func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 	defer close(b.events)
 	read := func() bool {
@@ -78,6 +85,7 @@ func (b *Button) watch(ctx context.Context, pin gpio.PinIn, cfg ButtonConfig) {
 		if cfg.ActiveLow {
 			pressed = !pressed
 		}
+		b.pressed.Store(pressed)
 		return pressed
 	}
 	held := read()

@@ -268,6 +268,9 @@ func TestButtonHeldAtStart(t *testing.T) {
 		case <-time.After(6 * time.Millisecond):
 		}
 	}
+	if !b.Pressed() {
+		t.Error("Pressed() = false while held since the start; want true (the self-test asks for it so)")
+	}
 	bounce(pin, gpio.High) // released: once stable, this arms it, silently
 	for range 20 {
 		clock.Advance(10 * time.Millisecond)
@@ -276,6 +279,9 @@ func TestButtonHeldAtStart(t *testing.T) {
 			t.Fatalf("event %+v on the release that arms the button; want none", ev)
 		case <-time.After(6 * time.Millisecond): // past the button's fast poll
 		}
+	}
+	if b.Pressed() {
+		t.Error("Pressed() = true after the release; want false")
 	}
 	bounce(pin, gpio.Low) // pressed again: counts
 	ev, ok := nextEvent(t, b, clock)

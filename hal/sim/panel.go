@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"flashkiosk/hal"
@@ -282,10 +283,13 @@ func (p *Panel) sync() error {
 // panel's mu.
 type button struct {
 	events  chan hal.ButtonEvent
-	pressed bool
+	pressed atomic.Bool // set under the panel's mu, read without it
 }
 
 func (b *button) Events() <-chan hal.ButtonEvent { return b.events }
+
+// Pressed reports whether the button is down now.
+func (b *button) Pressed() bool { return b.pressed.Load() }
 
 // errLost says a button event was dropped because nobody read the events.
 var errLost = errors.New("sim: button event lost: nobody reads the button's events")
@@ -299,12 +303,12 @@ func (p *Panel) set(name string, pressed bool, t time.Time) error {
 	if !ok {
 		return fmt.Errorf("sim: no button %q", name)
 	}
-	if p.stopped || b.pressed == pressed {
+	if p.stopped || b.pressed.Load() == pressed {
 		return nil
 	}
 	select {
 	case b.events <- hal.ButtonEvent{Pressed: pressed, Time: t}:
-		b.pressed = pressed
+		b.pressed.Store(pressed)
 		return nil
 	default:
 		return fmt.Errorf("%w (%s)", errLost, name)

@@ -414,3 +414,28 @@ func TestSync(t *testing.T) {
 		t.Errorf("after a sync line the panel sent %q, logged %v; want %q, nothing", got, logged, want)
 	}
 }
+
+// TestPressed: a button tells whether it is down now, for a kiosk that
+// asks at start.
+func TestPressed(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	p := New(ctx, pr, io.Discard, 16, 2, 1)
+	info := p.Button("info").(interface{ Pressed() bool })
+	events := p.Button("info").Events()
+	if info.Pressed() {
+		t.Fatal("Pressed() before any input = true")
+	}
+	io.WriteString(pw, "@panel {\"button\":\"info\",\"pressed\":true}\n")
+	<-events
+	if !info.Pressed() {
+		t.Error("Pressed() after the press = false")
+	}
+	io.WriteString(pw, "@panel {\"button\":\"info\",\"pressed\":false}\n")
+	<-events
+	if info.Pressed() {
+		t.Error("Pressed() after the release = true")
+	}
+	pw.Close()
+}
