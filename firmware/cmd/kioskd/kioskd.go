@@ -60,6 +60,13 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	if cfg.Board.Mismatch() {
 		showFor(ctx, p.display, boardWarning, []string{"BOARD " + cfg.Profile.Name + " SET", "BUT THIS IS " + cfg.Board.Detected})
 	}
+	host.Ports = cfg.Profile.PortMap()
+	if selfTestAsked(ctx, p, logf) {
+		selfTest(ctx, p, cfg.Profile, host, logf)
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
 
 	if bad == nil && cfg.Start == board.StartButton && slices.Contains(p.missing, "GO button") {
 		logf("kioskd: start is %q but the GO button on GPIO%d could not be opened: no drive can start; check its wiring and pins.go, or set start = %q",
@@ -73,7 +80,6 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	jdev, jr := openJournal(src.journal, logf)
 	defer jdev.Close()
 
-	host.Ports = cfg.Profile.PortMap()
 	if src.key != nil {
 		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, src.key) })
 	}

@@ -416,3 +416,46 @@ func TestBoardMismatch(t *testing.T) {
 		t.Errorf("the LCD never showed the board mismatch; log:\n%s", strings.Join(logs, "\n"))
 	}
 }
+
+// TestSelfTest: INFO held as kioskd starts runs the self-test: every LED
+// in turn with its name on the LCD, buttons and sticks shown, no drive
+// written; GO held for 3 s ends it and the kiosk starts as usual.
+func TestSelfTest(t *testing.T) {
+	lib, pub := testLibrary(t)
+	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\nstart = \"insert\"\n")
+	dev := loopDrive(t, driveSize)
+	k := startKioskd(t, "-config", cfg, "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "",
+		"-unsafe-test-usb", filepath.Base(dev)+"=1")
+	if _, err := k.stdin.Write(sim.Encode(sim.Message{Press: "info", MS: 1500})); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	k.until("every LED lit in the self-test", func(v sim.View, logs []string) bool {
+		if len(v.LCD) > 1 && !slices.Contains(rows, v.LCD[1]) {
+			rows = append(rows, v.LCD[1])
+		}
+		return countLogs(logs, "selftest: LED P4 RED (GPIO21, pin 40) on") == 1 && v.Has("TEST SIM 20x4")
+	})
+	for _, want := range []string{"STATUS GPIO22", "P1 GREEN GPIO5", "P1 RED GPIO6", "P4 RED GPIO21"} {
+		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
+			t.Errorf("the LCD's LED row never showed %q; it showed %q", want, rows)
+		}
+	}
+	k.until("INFO and the stick shown", func(v sim.View, logs []string) bool {
+		return countLogs(logs, "selftest: INFO released after 1.5s") == 1 && countLogs(logs, "kiosk port 1") == 1 &&
+			v.Has("INFO UP 1.5s", " PORT 1")
+	})
+	k.press("go")
+	k.until("GO shown", func(v sim.View, logs []string) bool { return v.Has("GO UP 0.1s") })
+	_, logs := k.console.Snapshot()
+	if n := countLogs(logs, ": job started"); n != 0 || countLogs(logs, "kioskd: ready") != 0 {
+		t.Fatalf("the kiosk ran during the self-test (%d jobs)", n)
+	}
+	if _, err := k.stdin.Write(sim.Encode(sim.Message{Press: "go", MS: 3100})); err != nil {
+		t.Fatal(err)
+	}
+	k.until("the kiosk started after the self-test and writes the stick", func(_ sim.View, logs []string) bool {
+		return countLogs(logs, "selftest: GO held for 3s: the self-test ends") == 1 &&
+			countLogs(logs, "kioskd: ready") == 1 && countLogs(logs, ": done: ") == 1
+	})
+}

@@ -24,6 +24,7 @@ import (
 type hwPanel struct {
 	goB, info hal.Button
 	display   hal.Display // nil without a display
+	about     string      // the display's address and size, e.g. "0x27 16x2"
 	lights    refresh.Lights
 	// missing names the parts that could not be opened, e.g. "GO button".
 	missing []string
@@ -53,7 +54,7 @@ func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.W
 			logf("panel: console echo: %v", err)
 		}
 		sp := sim.New(ctx, cin.Reader(), out, p.LCD.Cols, p.LCD.Rows, len(p.Ports), sim.WithLog(func(err error) { logf("panel: %v", err) }))
-		hp := &hwPanel{goB: sp.Button("go"), info: sp.Button("info"), display: sp.Display(), close: cancel}
+		hp := &hwPanel{goB: sp.Button("go"), info: sp.Button("info"), display: sp.Display(), about: "SIM " + p.LCD.Size(), close: cancel}
 		hp.lights.Status = sp.LED("status")
 		for i := range p.Ports {
 			hp.lights.Green = append(hp.lights.Green, sp.LED(fmt.Sprintf("%d.green", i+1)))
@@ -101,13 +102,14 @@ func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.W
 		hp.lights.Red = append(hp.lights.Red, led(port.Red, "port "+port.Name+" red"))
 	}
 	if p.LCD.Enabled {
-		d, err := openLCD(ctx, p.LCD, wait-time.Since(start), logf)
+		d, addr, err := openLCD(ctx, p.LCD, wait-time.Since(start), logf)
 		if err != nil {
 			logf("panel: %v", err)
 			logf("panel: NO DISPLAY: the kiosk works without it; the status LED blinks slowly (1 s on, 1 s off) to say so")
 			hp.missing = append(hp.missing, "display")
 		} else {
 			hp.display = d
+			hp.about = fmt.Sprintf("%#02x %s", addr, p.LCD.Size())
 			closers = append(closers, d.Close)
 		}
 	}
@@ -116,12 +118,12 @@ func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.W
 
 // openLCD opens the display, trying again while its I2C bus is not there
 // yet, for at most wait, and logs where it found it.
-func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(string, ...any)) (*lcd.LCD, error) {
+func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(string, ...any)) (*lcd.LCD, uint16, error) {
 	cfg := lcd.Config{Bus: l.Bus, Soft: l.Soft, Address: uint16(l.Address), Cols: l.Cols, Rows: l.Rows}
 	if l.Soft {
 		sda, scl, ok := l.Lines()
 		if !ok {
-			return nil, fmt.Errorf("lcd: I2C bus %d is not on the header", l.Bus)
+			return nil, 0, fmt.Errorf("lcd: I2C bus %d is not on the header", l.Bus)
 		}
 		cfg.SDA, cfg.SCL = gpioName(sda), gpioName(scl)
 	}
@@ -138,14 +140,14 @@ func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(str
 				bus = fmt.Sprintf("I2C driven by the kiosk on %s (SDA) and %s (SCL)", cfg.SDA, cfg.SCL)
 			}
 			logf("panel: LCD %s at %#02x (%s) on %s", l.Size(), addr, how, bus)
-			return d, nil
+			return d, addr, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) || time.Now().After(deadline) {
-			return nil, err
+			return nil, 0, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return nil, 0, err
 		case <-time.After(panelPoll):
 		}
 	}
