@@ -48,3 +48,198 @@ func TestWritePi(t *testing.T) {
 		t.Errorf("fsck.fat -n of the Pi boot partition says:\n%s", out)
 	}
 }
+
+// configLine is one setting of config.txt: its key (dtparam=name=value
+// becomes the key "dtparam:name"), its value and its line number.
+type configLine struct {
+	key, value string
+	line       int
+}
+
+// configSection is the settings under one conditional filter of
+// config.txt; the lines before the first filter are under "all".
+type configSection struct {
+	filter string
+	lines  []configLine
+}
+
+// parseConfig splits config.txt into its sections as the firmware reads
+// them: # comments, [filter] lines, key=value lines, dtparam lists and
+// the initramfs line that has a space where the others have "=".
+func parseConfig(t *testing.T, text string) []configSection {
+	t.Helper()
+	sections := []configSection{{filter: "all"}}
+	for i, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		n := i + 1
+		switch {
+		case l == "" || strings.HasPrefix(l, "#"):
+		case strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]"):
+			sections = append(sections, configSection{filter: l[1 : len(l)-1]})
+		case strings.HasPrefix(l, "initramfs "):
+			cur := &sections[len(sections)-1]
+			cur.lines = append(cur.lines, configLine{"initramfs", strings.TrimPrefix(l, "initramfs "), n})
+		default:
+			key, value, ok := strings.Cut(l, "=")
+			if !ok {
+				t.Fatalf("config.txt line %d: %q is no setting", n, l)
+			}
+			cur := &sections[len(sections)-1]
+			if key != "dtparam" {
+				cur.lines = append(cur.lines, configLine{key, value, n})
+				continue
+			}
+			for _, p := range strings.Split(value, ",") {
+				name, v, ok := strings.Cut(p, "=")
+				if !ok {
+					v = "on"
+				}
+				cur.lines = append(cur.lines, configLine{"dtparam:" + name, v, n})
+			}
+		}
+	}
+	return sections
+}
+
+// effective is what a board sees: the settings of the sections whose
+// filter it matches, a later one replacing an earlier one of its key.
+func effective(sections []configSection, filters []string) map[string]string {
+	match := map[string]bool{"all": true}
+	for _, f := range filters {
+		match[f] = true
+	}
+	got := map[string]string{}
+	for _, s := range sections {
+		if !match[s.filter] {
+			continue
+		}
+		for _, l := range s.lines {
+			got[l.key] = l.value
+		}
+	}
+	return got
+}
+
+// piBoards are the boards the image supports: the config.txt filters
+// each matches (besides [all], as listed on the config.txt page's
+// "Conditional filters"), its DTBs in the kernel module, and the
+// compatible of the UART its serial0 alias names, the one on header pins
+// 8 and 10 that console=serial0 becomes.
+var piBoards = []struct {
+	name    string
+	filters []string
+	dtbs    []string
+	serial0 string
+}{
+	{"Pi 3 B", []string{"pi3"}, []string{"bcm2710-rpi-3-b.dtb"}, "brcm,bcm2835-aux-uart"},
+	{"Pi 3 B+", []string{"pi3", "pi3+"}, []string{"bcm2710-rpi-3-b-plus.dtb"}, "brcm,bcm2835-aux-uart"},
+	{"Pi 4 B", []string{"pi4"}, []string{"bcm2711-rpi-4-b.dtb"}, "brcm,bcm2835-aux-uart"},
+	{"Pi 5", []string{"pi5"}, []string{"bcm2712-rpi-5-b.dtb", "bcm2712d0-rpi-5-b.dtb"}, "arm,pl011-axi"},
+	{"Zero 2 W", []string{"pi0", "pi02"}, []string{"bcm2710-rpi-zero-2-w.dtb"}, "brcm,bcm2835-aux-uart"},
+}
+
+// TestConfigTxtPerBoard checks the settings each board's firmware ends
+// up with: the kernel and initramfs everywhere; the mini UART and the
+// kernel's I2C bus 1 on the Pi 3, 4 and Zero 2 W; RP1 uart0 as the console
+// and i2c_arm off on the Pi 5; the USB current limit left to the firmware.
+func TestConfigTxtPerBoard(t *testing.T) {
+	common := map[string]string{
+		"arm_64bit": "1",
+		"kernel":    "vmlinuz",
+		"initramfs": InitramfsFile + " followkernel",
+	}
+	tests := []struct {
+		board  string
+		want   map[string]string
+		absent []string
+	}{
+		{"Pi 3 B", map[string]string{"enable_uart": "1", "dtparam:i2c_arm": "on"}, []string{"dtparam:uart0_console", "usb_max_current_enable"}},
+		{"Pi 3 B+", map[string]string{"enable_uart": "1", "dtparam:i2c_arm": "on"}, []string{"dtparam:uart0_console", "usb_max_current_enable"}},
+		{"Pi 4 B", map[string]string{"enable_uart": "1", "dtparam:i2c_arm": "on"}, []string{"dtparam:uart0_console", "usb_max_current_enable"}},
+		{"Pi 5", map[string]string{"dtparam:uart0_console": "on", "dtparam:i2c_arm": "off"}, []string{"usb_max_current_enable"}},
+		{"Zero 2 W", map[string]string{"enable_uart": "1", "dtparam:i2c_arm": "on"}, []string{"dtparam:uart0_console", "usb_max_current_enable"}},
+	}
+	sections := parseConfig(t, ConfigTxt)
+	for _, tc := range tests {
+		t.Run(tc.board, func(t *testing.T) {
+			var filters []string
+			for _, b := range piBoards {
+				if b.name == tc.board {
+					filters = b.filters
+				}
+			}
+			if filters == nil {
+				t.Fatalf("BUG: %s is not in piBoards", tc.board)
+			}
+			got := effective(sections, filters)
+			for k, v := range common {
+				if got[k] != v {
+					t.Errorf("config.txt on the %s: %s = %q; want %q", tc.board, k, got[k], v)
+				}
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("config.txt on the %s: %s = %q; want %q", tc.board, k, got[k], v)
+				}
+			}
+			for _, k := range tc.absent {
+				if v, ok := got[k]; ok {
+					t.Errorf("config.txt on the %s: %s = %q; want it unset", tc.board, k, v)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigTxtForm checks what every board relies on: only known
+// filters, the file ending under [all], every setting and filter line
+// with a comment above it that says why, and no line longer than the
+// firmware's 98 characters.
+func TestConfigTxtForm(t *testing.T) {
+	known := map[string]bool{"all": true, "pi3": true, "pi4": true, "pi5": true, "pi02": true}
+	sections := parseConfig(t, ConfigTxt)
+	for _, s := range sections[1:] {
+		if !known[s.filter] {
+			t.Errorf("config.txt has a [%s] section; want only %v", s.filter, known)
+		}
+	}
+	if last := sections[len(sections)-1]; last.filter != "all" || len(last.lines) != 0 {
+		t.Errorf("config.txt ends under [%s] with %d settings; want an empty [all] last", last.filter, len(last.lines))
+	}
+	lines := strings.Split(ConfigTxt, "\n")
+	for i, l := range lines {
+		if len(l) > 98 {
+			t.Errorf("config.txt line %d has %d characters; the firmware reads 98", i+1, len(l))
+		}
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if i == 0 || !strings.HasPrefix(lines[i-1], "#") {
+			t.Errorf("config.txt line %d %q has no comment above it", i+1, l)
+		}
+	}
+}
+
+// TestCmdlineTxt checks that the kernel command line is one line whose
+// last console is serial0 at 115200, which the firmware turns into each
+// board's header UART, and that it names no board's UART itself.
+func TestCmdlineTxt(t *testing.T) {
+	line, rest, _ := strings.Cut(CmdlineTxt, "\n")
+	if rest != "" || !strings.HasSuffix(CmdlineTxt, "\n") {
+		t.Fatalf("CmdlineTxt = %q; want one line ending in a newline", CmdlineTxt)
+	}
+	var consoles []string
+	for _, f := range strings.Fields(line) {
+		if c, ok := strings.CutPrefix(f, "console="); ok {
+			consoles = append(consoles, c)
+		}
+	}
+	if len(consoles) == 0 || consoles[len(consoles)-1] != "serial0,115200" {
+		t.Errorf("CmdlineTxt consoles = %q; want serial0,115200 last", consoles)
+	}
+	for _, c := range consoles {
+		if strings.HasPrefix(c, "ttyS") || strings.HasPrefix(c, "ttyAMA") {
+			t.Errorf("CmdlineTxt has console=%s; want serial0, which works on every board", c)
+		}
+	}
+}
