@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"flashkiosk/images/toolchain"
 )
 
 // TestWritePi writes the Pi image twice from the real pinned firmware and
@@ -242,4 +244,102 @@ func TestCmdlineTxt(t *testing.T) {
 			t.Errorf("CmdlineTxt has console=%s; want serial0, which works on every board", c)
 		}
 	}
+}
+
+// TestConfigTxtMatchesDTBs reads the pinned kernel module's DTBs with
+// fdtget: every dtparam a board gets is one of its DTB's parameters, and
+// its serial0 alias names the header UART (the mini UART on the Pi 3, 4 and
+// Zero 2 W, RP1 uart0 on the Pi 5). On the Pi 5 it also checks what the two
+// [pi5] parameters change: uart0_console sets uart0's status and the console
+// alias, i2c_arm the status of the DesignWare controller on GPIO2/3.
+func TestConfigTxtMatchesDTBs(t *testing.T) {
+	need(t, "fdtget")
+	dir, err := toolchain.ModuleDir(context.Background(), KernelModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdtget := func(args ...string) string {
+		return strings.TrimSpace(command(t, "fdtget", args...))
+	}
+	sections := parseConfig(t, ConfigTxt)
+	for _, b := range piBoards {
+		for _, name := range b.dtbs {
+			t.Run(b.name+"/"+name, func(t *testing.T) {
+				dtb := filepath.Join(dir, name)
+				params := map[string]bool{}
+				for _, p := range strings.Fields(fdtget("-p", dtb, "/__overrides__")) {
+					params[p] = true
+				}
+				for k := range effective(sections, b.filters) {
+					if p, ok := strings.CutPrefix(k, "dtparam:"); ok && !params[p] {
+						t.Errorf("%s has no parameter %s that config.txt sets on the %s", name, p, b.name)
+					}
+				}
+				serial0 := fdtget(dtb, "/aliases", "serial0")
+				if got := strings.Fields(fdtget(dtb, serial0, "compatible")); len(got) == 0 || got[0] != b.serial0 {
+					t.Errorf("%s: serial0 = %s, compatible %q; want %s", name, serial0, got, b.serial0)
+				}
+				if b.name != "Pi 5" {
+					return
+				}
+				uart0 := fdtget(dtb, "/__symbols__", "uart0")
+				if uart0 != serial0 {
+					t.Errorf("%s: uart0 = %s; want serial0's %s", name, uart0, serial0)
+				}
+				i2c := fdtget(dtb, "/__symbols__", "i2c_arm")
+				if got := fdtget(dtb, i2c, "compatible"); got != "snps,designware-i2c" {
+					t.Errorf("%s: i2c_arm %s is %q; want snps,designware-i2c", name, i2c, got)
+				}
+				phandle := func(path string) string { return fdtget("-t", "u", dtb, path, "phandle") }
+				for _, tc := range []struct {
+					param string
+					want  []string // phandle, property and literal value of each assignment
+				}{
+					{"uart0_console", []string{phandle(uart0), "status", "", phandle("/aliases"), "console", uart0}},
+					{"i2c_arm", []string{phandle(i2c), "status", ""}},
+				} {
+					if got := overrides(t, dtb, tc.param); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+						t.Errorf("%s: parameter %s sets %q; want %q", name, tc.param, got, tc.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// overrides decodes a DTB parameter: a list of <phandle> "property"
+// assignments, each returned as the target's phandle (in decimal), the
+// property and, for a literal assignment ("property=value", or "property="
+// and a string after it), that value; empty where the parameter's own
+// value is used.
+func overrides(t *testing.T, dtb, param string) []string {
+	t.Helper()
+	var raw []byte
+	for _, f := range strings.Fields(command(t, "fdtget", "-t", "bx", dtb, "/__overrides__", param)) {
+		var b byte
+		if _, err := fmt.Sscanf(f, "%x", &b); err != nil {
+			t.Fatalf("fdtget %s %s: %q is no byte", dtb, param, f)
+		}
+		raw = append(raw, b)
+	}
+	var got []string
+	for len(raw) >= 4 {
+		phandle := uint32(raw[0])<<24 | uint32(raw[1])<<16 | uint32(raw[2])<<8 | uint32(raw[3])
+		s, after, ok := strings.Cut(string(raw[4:]), "\x00")
+		if !ok {
+			t.Fatalf("%s parameter %s: unterminated %q", dtb, param, s)
+		}
+		raw = []byte(after)
+		prop, value, literal := strings.Cut(s, "=")
+		if literal && value == "" {
+			// "property=" takes the string that follows as its value.
+			value, after, _ = strings.Cut(string(raw), "\x00")
+			raw = []byte(after)
+		}
+		got = append(got, fmt.Sprint(phandle), prop, value)
+	}
+	if len(raw) != 0 {
+		t.Fatalf("%s parameter %s: %d bytes left over", dtb, param, len(raw))
+	}
+	return got
 }
