@@ -6,7 +6,8 @@
 // raspberrypi-hwmon driver publishes as in0_lcrit_alarm of the hwmon device
 // named rpi_volt. The driver asks the firmware every 2 s, clearing the
 // flag each time, so the file reads 1 for one 2 s interval after each dip,
-// however brief.
+// however brief; Watch keeps count of the dips, because the volunteer must
+// learn of one after it has passed.
 //
 // It reads sysfs only. It cannot measure the voltage or the USB current
 // (the firmware reports neither), and it does not decide what the
