@@ -1,6 +1,6 @@
 // Package power tells whether a Raspberry Pi's supply is too weak for what
-// it powers, so that the kiosk can say so on its panel: sticks that drop off
-// the bus mid-write are most often a supply that sagged, not a bad stick.
+// it powers, so that the kiosk can say so on its panel: a stick that drops
+// off the bus mid-write is often a supply that sagged, not a bad stick.
 //
 // The source is the firmware's under-voltage flag, which the Pi kernel's
 // raspberrypi-hwmon driver publishes as in0_lcrit_alarm of the hwmon device
