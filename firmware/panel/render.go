@@ -48,6 +48,9 @@ func screen(s State, cols, rows int) []string {
 	case BadSignature:
 		return fatal(rows, cols, "LIBRARY BAD SIG", "Nothing written")
 	}
+	if s.LowPower && !s.Confirm {
+		return pick(rows, []string{"LOW POWER", "SUPPLY TOO WEAK"}, []string{"LOW POWER", "", "The power supply is", "too weak for sticks"})
+	}
 	if s.Confirm {
 		return pick(rows, []string{"CANCEL ALL JOBS?", "GO=yes  INFO=no"}, []string{"CANCEL RUNNING JOBS?", "", "GO   = yes, cancel", "INFO = no, go on"})
 	}
@@ -57,7 +60,7 @@ func screen(s State, cols, rows int) []string {
 			return detail(s.Slots[s.Port], cols, s.StartOnInsert)
 		}
 	case Totals:
-		return totals(s.Count, cols, rows)
+		return totals(s.Count, s.PowerDips, cols, rows)
 	case LibraryInfo:
 		return library(s.Library, rows)
 	}
@@ -148,15 +151,22 @@ func detail(sl Slot, cols int, insert bool) []string {
 	return lines
 }
 
-func totals(c Count, cols, rows int) []string {
+// totals is the Totals screen; dips, the under-voltage dips since start,
+// are noted while there were any.
+func totals(c Count, dips, cols, rows int) []string {
 	if rows < 4 {
-		return []string{
-			spread(cols, fmt.Sprintf("DONE %d", c.Done), size(c.Written)),
-			fmt.Sprintf("ERR%d FAKE%d REJ%d", c.Failed, c.Fake, c.Rejected),
+		errs := fmt.Sprintf("ERR%d FAKE%d REJ%d", c.Failed, c.Fake, c.Rejected)
+		if dips > 0 {
+			errs = spread(cols, fmt.Sprintf("E%d F%d R%d", c.Failed, c.Fake, c.Rejected), "LOWPWR")
 		}
+		return []string{spread(cols, fmt.Sprintf("DONE %d", c.Done), size(c.Written)), errs}
+	}
+	title := "TOTALS"
+	if dips > 0 {
+		title = spread(cols, title, fmt.Sprintf("LOW POWER %dx", dips))
 	}
 	return []string{
-		"TOTALS",
+		title,
 		fmt.Sprintf("Done %d  Failed %d", c.Done, c.Failed),
 		fmt.Sprintf("Fake %d  Rejected %d", c.Fake, c.Rejected),
 		"Written " + size(c.Written),

@@ -91,6 +91,9 @@ func goldenStates() map[string]State {
 		"fatal-nolibrary":     {Slots: mixed, Condition: NoLibrary},
 		"fatal-badsig":        {Slots: mixed, Condition: BadSignature},
 		"confirm-cancel":      {Slots: mixed, Confirm: true},
+		"low-power":           {Slots: mixed, LowPower: true, PowerDips: 1},
+		"low-power-confirm":   {Slots: mixed, LowPower: true, Confirm: true},
+		"totals-low-power":    {Slots: mixed, Screen: Totals, Count: count, PowerDips: 3},
 		"shutting-down":       {Slots: mixed, Power: ShuttingDown, Confirm: true},
 		"safe-to-unplug":      {Slots: mixed, Power: SafeToUnplug},
 	}

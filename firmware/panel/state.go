@@ -149,4 +149,10 @@ type State struct {
 	// NoDisplay is set when the kiosk has no display (none answered): the
 	// status LED then says so.
 	NoDisplay bool
+	// LowPower is set while the board reports under-voltage (and a while
+	// after, so a short dip can be read): sticks may drop off. Jobs go on.
+	LowPower bool
+	// PowerDips counts the under-voltage dips since the kiosk started; the
+	// Totals screen keeps the note until reboot.
+	PowerDips int
 }

@@ -123,10 +123,17 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	drives := make(chan drive.Event)
-	done := make(chan struct{}, 4)
+	done := make(chan struct{}, 5)
 	go func() { watch(ctx, host, drives, logf); done <- struct{}{} }()
+	var power supply
+	go func() { watchSupply(ctx, o.root, &power, logf); done <- struct{}{} }()
+	state := func() panel.State {
+		s := k.State()
+		power.apply(&s)
+		return s
+	}
 	go func() {
-		refresh.Run(ctx, refresh.Config{State: k.State, Display: p.display, Lights: p.lights, Clock: kiosk.SystemClock{}, Logf: logf})
+		refresh.Run(ctx, refresh.Config{State: state, Display: p.display, Lights: p.lights, Clock: kiosk.SystemClock{}, Logf: logf})
 		done <- struct{}{}
 	}()
 	go func() { feedWatchdog(ctx, o.watchdog, k, logf); done <- struct{}{} }()
@@ -134,7 +141,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	logf("kioskd: ready: board %s, %d ports, start on %s", cfg.Profile.Name, len(kcfg.Ports), cfg.Start)
 	k.Run(ctx, kiosk.Inputs{Drives: drives, GO: p.goB.Events(), Info: p.info.Events()})
 	cancel()
-	for range 4 {
+	for range 5 {
 		<-done
 	}
 	return nil

@@ -459,3 +459,45 @@ func TestSelfTest(t *testing.T) {
 			countLogs(logs, "kioskd: ready") == 1 && countLogs(logs, ": done: ") == 1
 	})
 }
+
+// TestLowPower: the board's under-voltage flag (the rpi_volt hwmon
+// device, here in a root whose sysfs holds just that) puts LOW POWER on the
+// LCD and in the log; the kiosk keeps running.
+func TestLowPower(t *testing.T) {
+	lib, pub := testLibrary(t)
+	root := t.TempDir()
+	hwmon := filepath.Join(root, "sys", "class", "hwmon", "hwmon0")
+	for _, d := range []string{hwmon, filepath.Join(root, "sys", "class", "block")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alarm := filepath.Join(hwmon, "in0_lcrit_alarm")
+	for name, body := range map[string]string{"name": "rpi_volt\n", "in0_lcrit_alarm": "0\n"} {
+		if err := os.WriteFile(filepath.Join(hwmon, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\n")
+	k := startKioskd(t, "-root", root, "-config", cfg, "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "")
+	k.until("the kiosk ready, watching the supply", func(v sim.View, logs []string) bool {
+		return countLogs(logs, "kioskd: ready") == 1 && countLogs(logs, "watching the supply's under-voltage flag in "+hwmon) == 1 && v.Has("P1 ")
+	})
+	if err := os.WriteFile(alarm, []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.until("LOW POWER shown", func(v sim.View, logs []string) bool {
+		return countLogs(logs, "kioskd: UNDER-VOLTAGE: the power supply is too weak, sticks may drop off (dip 1 since start)") == 1 &&
+			v.Has("LOW POWER", "The power supply is")
+	})
+	if err := os.WriteFile(alarm, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.until("the dip logged as over", func(_ sim.View, logs []string) bool {
+		return countLogs(logs, "kioskd: supply: under-voltage over") == 1
+	})
+	v, _ := k.console.Snapshot()
+	if !v.Has("LOW POWER") {
+		t.Errorf("LCD %q right after the dip; want LOW POWER held for a while", v.LCD)
+	}
+}
