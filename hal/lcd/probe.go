@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"flashkiosk/hal/softi2c"
 	"periph.io/x/conn/v3/i2c"
@@ -32,8 +33,10 @@ func Candidates() []uint16 {
 // changes nothing (an empty transaction would not do: periph's sysfs bus
 // skips it and reports success, and not every kernel adapter can send
 // one). An address that fails is taken as
-// empty, since a kernel bus does not tell a NACK from other errors; a
-// fault of a softi2c bus (softi2c.ErrBus) ends the probe at once.
+// empty, since kernel buses tell a NACK in several ways (ENXIO,
+// EREMOTEIO, EIO); a fault of a softi2c bus (softi2c.ErrBus) or a kernel
+// bus that timed out (ETIMEDOUT: the controller never finished, so no
+// address can answer) ends the probe at once rather than wait for each.
 func Probe(bus i2c.Bus) (uint16, error) {
 	var last error
 	for _, a := range Candidates() {
@@ -41,7 +44,7 @@ func Probe(bus i2c.Bus) (uint16, error) {
 		if err == nil {
 			return a, nil
 		}
-		if errors.Is(err, softi2c.ErrBus) {
+		if errors.Is(err, softi2c.ErrBus) || errors.Is(err, syscall.ETIMEDOUT) {
 			return 0, fmt.Errorf("lcd: probe %s at %#02x: %w", bus, a, err)
 		}
 		last = err

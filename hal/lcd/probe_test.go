@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"flashkiosk/hal/softi2c"
@@ -65,6 +66,8 @@ func TestProbe(t *testing.T) {
 		{"none", probeBus{answer: 0x50, nack: softNack}, 0, ErrNoDisplay, all},
 		{"none on a kernel bus", probeBus{answer: 0x50, nack: kernelNack}, 0, ErrNoDisplay, all},
 		{"bus error", probeBus{answer: 0x3f, nack: softNack, fault: stuck, faultAt: 0x27}, 0, softi2c.ErrStuck, all[:1]},
+		{"kernel bus timed out", probeBus{answer: 0x3f, nack: kernelNack, fault: fmt.Errorf("I2C1: tx to 0x27: %w", syscall.ETIMEDOUT), faultAt: 0x27},
+			0, syscall.ETIMEDOUT, all[:1]},
 		{"bus error later", probeBus{answer: 0x3e, nack: softNack, fault: stuck, faultAt: 0x21}, 0, softi2c.ErrStuck, all[:4]},
 	}
 	for _, tt := range tests {
