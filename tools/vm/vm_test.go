@@ -66,7 +66,7 @@ func TestQEMUArgs(t *testing.T) {
 		{Config{Arch: "riscv64"}, "", nil, true},
 		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Append: "x=1", Disks: []Disk{{Path: "/sd.img"}}}, "qemu-system-aarch64",
 			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200 panic=-1",
-				"x=1 initcall_blacklist=bcm2835_wdt_driver_init dwc_otg.fiq_enable=0 dwc_otg.fiq_fsm_enable=0",
+				"x=1 initcall_blacklist=bcm2835_wdt_driver_init dwc_otg.fiq_fsm_enable=0",
 				"-drive if=sd,id=sd0,format=raw,file=/sd.img", "-qmp unix:/s,server=on,wait=off", "-serial stdio"}, false},
 		// The firmware's command line, the console on the mini UART, no card.
 		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Cmdline: "a=1 console=ttyS0,115200", MiniUART: true, EmptySD: true}, "qemu-system-aarch64",
