@@ -256,6 +256,39 @@ func TestPi(t *testing.T) {
 	checkAfter(t, f, stickImg, img, before)
 }
 
+// TestPiLateCard powers the Pi on with its SD slot empty and inserts the
+// card about 5 s after kioskd starts waiting for it: kioskd must find it
+// when the kernel does, come up ready and write and verify a stick.
+func TestPiLateCard(t *testing.T) {
+	f := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	img := piImage(t, f)
+	before, err := Protected(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := bootPi(t, ctx, img, true)
+	waiting := p.untilLine("kioskd: no kiosk disk yet: waiting up to 30s for it")
+	t.Logf("kioskd waits for its disk %v after qemu started", waiting.Time.Sub(p.started).Round(100*time.Millisecond))
+	select {
+	case <-time.After(5 * time.Second):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	inserted := time.Now()
+	if err := p.InsertSD(ctx, vm.Disk{Path: img}); err != nil {
+		t.Fatal(err)
+	}
+	found := p.untilLine("kioskd: kiosk disk mmcblk0 appeared after ")
+	t.Logf("kioskd found the card %v after it was inserted (%s)", found.Time.Sub(inserted).Round(100*time.Millisecond),
+		strings.TrimPrefix(found.Text, "kioskd: "))
+	p.ready()
+	stickImg := p.writeStick()
+	p.Close()
+	checkAfter(t, f, stickImg, img, before)
+}
+
 // editConfig changes settings of the image's kiosk.toml (each key's line
 // must be there) and puts it back on the boot partition with mtools, as a
 // partner edits it on the card.
