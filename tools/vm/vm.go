@@ -27,7 +27,19 @@ type Config struct {
 	DTB     string // device tree blob; raspi3b needs one (see RaspiDTB)
 	Initrd  string // initramfs file
 	Append  string // added to the kernel command line
-	Memory  int    // MiB; 0 means 512 (1024 on raspi3b, the only size it takes)
+	// Cmdline, if not "", is the whole kernel command line (Append still
+	// follows), such as the one PiFirmware makes from cmdline.txt: the
+	// machine's own console and settings are then left out. On raspi3b the
+	// emulation's needs follow all (see raspiQuirks).
+	Cmdline string
+	// MiniUART puts the serial console of a raspi3b on its mini UART
+	// (ttyS0 to the Pi's kernel, the UART on GPIO14/15 with enable_uart=1)
+	// instead of its PL011 (ttyAMA1).
+	MiniUART bool
+	// EmptySD starts a raspi3b with no card in its SD slot (Disks must be
+	// empty); InsertSD puts one in.
+	EmptySD bool
+	Memory  int // MiB; 0 means 512 (1024 on raspi3b, the only size it takes)
 	// Disks are attached at boot: virtio disks vda, vdb, … on virt and
 	// q35, the SD card mmcblk0 on raspi3b (at most one, and qemu takes
 	// only an image whose size is a power of two).
@@ -146,6 +158,9 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 	if cfg.Machine != "" {
 		return "", nil, fmt.Errorf("vm: unknown machine %q", cfg.Machine)
 	}
+	if cfg.MiniUART || cfg.EmptySD {
+		return "", nil, errors.New("vm: MiniUART and EmptySD are for machine raspi3b")
+	}
 	mem := cfg.Memory
 	if mem == 0 {
 		mem = 512
@@ -163,9 +178,10 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 		return "", nil, fmt.Errorf("vm: unknown arch %q", cfg.Arch)
 	}
 	args = append(args, "-accel", "tcg", "-m", strconv.Itoa(mem))
-	args = append(args, bootArgs(cfg, "console="+console)...)
+	args = append(args, bootArgs(cfg, "console="+console, nil)...)
 	args = append(args, "-device", "qemu-xhci,id=xhci")
 	args = append(args, commonArgs(sock)...)
+	args = append(args, "-serial", "stdio")
 	for i, d := range cfg.Disks {
 		drive := fmt.Sprintf("if=none,id=disk%d,format=raw,file=%s", i, d.Path)
 		if d.ReadOnly {
@@ -181,15 +197,14 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 
 // raspiArgs is the command line of a raspi3b. Its PL011 UART, the first
 // serial port, is ttyAMA1 to the Pi's kernel (its DTB names the mini UART
-// serial0). One emulated thread boots in seconds where several take a
-// minute; the DWC2 driver's FIQ handlers make USB enumeration take 11-15 s
-// under emulation, so they are off.
+// serial0), the mini UART the second. One emulated thread boots in
+// seconds where several take a minute.
 func raspiArgs(cfg Config, sock string) (string, []string, error) {
 	if cfg.Arch != "" && cfg.Arch != "arm64" {
 		return "", nil, fmt.Errorf("vm: machine raspi3b is arm64, not %s", cfg.Arch)
 	}
-	if len(cfg.Disks) > 1 {
-		return "", nil, fmt.Errorf("vm: machine raspi3b has one SD card, not %d disks", len(cfg.Disks))
+	if len(cfg.Disks) > 1 || (cfg.EmptySD && len(cfg.Disks) > 0) {
+		return "", nil, fmt.Errorf("vm: machine raspi3b has one SD card, not %d disks (empty slot: %v)", len(cfg.Disks), cfg.EmptySD)
 	}
 	if cfg.DTB == "" {
 		return "", nil, errors.New("vm: machine raspi3b needs the Pi's DTB")
@@ -198,15 +213,23 @@ func raspiArgs(cfg Config, sock string) (string, []string, error) {
 	if mem == 0 {
 		mem = 1024
 	}
+	console, serial := "console=ttyAMA1,115200", []string{"-serial", "stdio"}
+	if cfg.MiniUART {
+		console, serial = "console=ttyS0,115200 8250.nr_uarts=1", []string{"-serial", "null", "-serial", "stdio"}
+	}
 	args := []string{"-M", "raspi3b", "-accel", "tcg,thread=single", "-m", strconv.Itoa(mem)}
-	args = append(args, bootArgs(cfg, "console=ttyAMA1,115200 dwc_otg.fiq_enable=0 dwc_otg.fiq_fsm_enable=0")...)
+	args = append(args, bootArgs(cfg, console, raspiQuirks())...)
 	args = append(args, commonArgs(sock)...)
+	args = append(args, serial...)
 	for _, d := range cfg.Disks {
-		drive := "if=sd,format=raw,file=" + d.Path
+		drive := "if=sd,id=" + sdDrive + ",format=raw,file=" + d.Path
 		if d.ReadOnly {
 			drive += ",readonly=on"
 		}
 		args = append(args, "-drive", drive)
+	}
+	if cfg.EmptySD {
+		args = append(args, "-drive", "if=sd,id="+sdDrive)
 	}
 	for _, d := range cfg.Devices {
 		args = append(args, "-device", d)
@@ -214,12 +237,37 @@ func raspiArgs(cfg Config, sock string) (string, []string, error) {
 	return "qemu-system-aarch64", args, nil
 }
 
-// bootArgs are the kernel, DTB, initramfs and command line: console
-// first, then what every guest gets, then cfg.Append.
-func bootArgs(cfg Config, console string) []string {
-	cmdline := console + " panic=-1 quiet usb_storage.delay_use=0"
+// raspiQuirks are the kernel arguments a Pi's kernel needs under qemu's
+// raspi3b and not on a Pi, each for its reason.
+func raspiQuirks() []string {
+	return []string{
+		// qemu 7.2 emulates the BCM2835 watchdog's reset but not its
+		// timer: the machine resets the moment Linux arms it (with
+		// -no-reboot qemu exits). Its driver stays out; /dev/watchdog is
+		// then missing, and so is the Pi's restart handler.
+		"initcall_blacklist=bcm2835_wdt_driver_init",
+		// With the DWC2 driver's FIQ split-transaction state machine on,
+		// a stick's transfers stall under emulation (the job does not end
+		// in 3 minutes). The Pi image's cmdline.txt turns it off too, for
+		// hardware reasons; the FIQ itself can stay on (measured: a stick
+		// is written in 5-8 s either way).
+		"dwc_otg.fiq_fsm_enable=0",
+	}
+}
+
+// bootArgs are the kernel, DTB, initramfs and command line: cfg.Cmdline,
+// or else the console and what every guest gets; then cfg.Append, then
+// the machine's quirks.
+func bootArgs(cfg Config, console string, quirks []string) []string {
+	cmdline := cfg.Cmdline
+	if cmdline == "" {
+		cmdline = console + " panic=-1 quiet usb_storage.delay_use=0"
+	}
 	if cfg.Append != "" {
 		cmdline += " " + cfg.Append
+	}
+	if len(quirks) > 0 {
+		cmdline += " " + strings.Join(quirks, " ")
 	}
 	args := []string{"-kernel", cfg.Kernel}
 	if cfg.DTB != "" {
@@ -228,10 +276,10 @@ func bootArgs(cfg Config, console string) []string {
 	return append(args, "-initrd", cfg.Initrd, "-append", cmdline)
 }
 
-// commonArgs leave qemu no devices of its own choosing, no window, the
-// serial console on stdin and stdout, and QMP on sock.
+// commonArgs leave qemu no devices of its own choosing, no window, no
+// monitor, and QMP on sock.
 func commonArgs(sock string) []string {
-	return []string{"-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+	return []string{"-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
 		"-qmp", "unix:" + sock + ",server=on,wait=off"}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +15,39 @@ import (
 
 	"flashkiosk/images/toolchain"
 )
+
+// disks is the initramfs with testdata/disks as uinit, built once for
+// the tests that boot it (a u-root build takes half a minute).
+var disks struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func disksInitramfs(t *testing.T) string {
+	t.Helper()
+	disks.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if disks.dir, disks.err = os.MkdirTemp("", "vmtest"); disks.err != nil {
+			return
+		}
+		disks.path = filepath.Join(disks.dir, "disks.cpio")
+		disks.err = toolchain.BuildInitramfs(ctx, disks.path, toolchain.Initramfs{Arch: "arm64", Uinit: []string{"./tools/vm/testdata/disks"}})
+	})
+	if disks.err != nil {
+		t.Fatal(disks.err)
+	}
+	return disks.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if disks.dir != "" {
+		os.RemoveAll(disks.dir)
+	}
+	os.Exit(code)
+}
 
 func TestQEMUArgs(t *testing.T) {
 	for _, tc := range []struct {
@@ -31,11 +65,18 @@ func TestQEMUArgs(t *testing.T) {
 				"-drive if=none,id=disk1,format=raw,file=/b.img,readonly=on -device virtio-blk-pci,drive=disk1"}, false},
 		{Config{Arch: "riscv64"}, "", nil, true},
 		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Append: "x=1", Disks: []Disk{{Path: "/sd.img"}}}, "qemu-system-aarch64",
-			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200", "dwc_otg.fiq_enable=0", "x=1",
-				"-drive if=sd,format=raw,file=/sd.img", "-qmp unix:/s,server=on,wait=off"}, false},
+			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200 panic=-1",
+				"x=1 initcall_blacklist=bcm2835_wdt_driver_init dwc_otg.fiq_fsm_enable=0",
+				"-drive if=sd,id=sd0,format=raw,file=/sd.img", "-qmp unix:/s,server=on,wait=off", "-serial stdio"}, false},
+		// The firmware's command line, the console on the mini UART, no card.
+		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Cmdline: "a=1 console=ttyS0,115200", MiniUART: true, EmptySD: true}, "qemu-system-aarch64",
+			[]string{"-append a=1 console=ttyS0,115200 initcall_blacklist=", "-serial null -serial stdio", "-drive if=sd,id=sd0"}, false},
 		{Config{Machine: "raspi3b", Arch: "amd64", DTB: "d.dtb"}, "", nil, true},
 		{Config{Machine: "raspi3b", DTB: "d.dtb", Disks: []Disk{{Path: "/a.img"}, {Path: "/b.img"}}}, "", nil, true},
+		{Config{Machine: "raspi3b", DTB: "d.dtb", EmptySD: true, Disks: []Disk{{Path: "/a.img"}}}, "", nil, true},
 		{Config{Machine: "raspi3b"}, "", nil, true},
+		{Config{MiniUART: true}, "", nil, true},
+		{Config{EmptySD: true}, "", nil, true},
 		{Config{Machine: "pc"}, "", nil, true},
 	} {
 		bin, args, err := qemuArgs(tc.cfg, "/s")
@@ -153,10 +194,7 @@ func TestBoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	initrd := filepath.Join(dir, "disks.cpio")
-	if err := toolchain.BuildInitramfs(ctx, initrd, toolchain.Initramfs{Arch: "arm64", Uinit: []string{"./tools/vm/testdata/disks"}}); err != nil {
-		t.Fatal(err)
-	}
+	initrd := disksInitramfs(t)
 	img := func(name string, size int64) string {
 		p := filepath.Join(dir, name)
 		if err := SparseImage(p, size); err != nil {
