@@ -102,7 +102,7 @@ func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.W
 		hp.lights.Red = append(hp.lights.Red, led(port.Red, "port "+port.Name+" red"))
 	}
 	if p.LCD.Enabled {
-		d, addr, err := openLCD(ctx, p.LCD, wait-time.Since(start), logf)
+		d, addr, err := openLCD(ctx, p.LCD, wait-time.Since(start), lcd.Open, logf)
 		if err != nil {
 			logf("panel: %v", err)
 			logf("panel: NO DISPLAY: the kiosk works without it; the status LED blinks slowly (1 s on, 1 s off) to say so")
@@ -116,9 +116,9 @@ func openPanel(ctx context.Context, p board.Profile, cin *consoleInput, out io.W
 	return hp
 }
 
-// openLCD opens the display, trying again while its I2C bus is not there
-// yet, for at most wait, and logs where it found it.
-func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(string, ...any)) (*lcd.LCD, uint16, error) {
+// openLCD opens the display with open (lcd.Open), trying again while its
+// I2C bus is not there yet, for at most wait, and logs where it found it.
+func openLCD(ctx context.Context, l board.LCD, wait time.Duration, open func(lcd.Config) (*lcd.LCD, uint16, error), logf func(string, ...any)) (*lcd.LCD, uint16, error) {
 	cfg := lcd.Config{Bus: l.Bus, Soft: l.Soft, Address: uint16(l.Address), Cols: l.Cols, Rows: l.Rows}
 	if l.Soft {
 		sda, scl, ok := l.Lines()
@@ -127,9 +127,10 @@ func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(str
 		}
 		cfg.SDA, cfg.SCL = gpioName(sda), gpioName(scl)
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		d, addr, err := lcd.Open(cfg)
+	start := time.Now()
+	deadline := start.Add(wait)
+	for waiting := false; ; waiting = true {
+		d, addr, err := open(cfg)
 		if err == nil {
 			how := "probed"
 			if l.Address != 0 {
@@ -139,11 +140,17 @@ func openLCD(ctx context.Context, l board.LCD, wait time.Duration, logf func(str
 			if l.Soft {
 				bus = fmt.Sprintf("I2C driven by the kiosk on %s (SDA) and %s (SCL)", cfg.SDA, cfg.SCL)
 			}
+			if waiting {
+				bus += fmt.Sprintf(", after %v", time.Since(start).Round(10*time.Millisecond))
+			}
 			logf("panel: LCD %s at %#02x (%s) on %s", l.Size(), addr, how, bus)
 			return d, addr, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) || time.Now().After(deadline) {
 			return nil, 0, err
+		}
+		if !waiting {
+			logf("panel: %v: waiting up to %v for it", err, wait.Round(10*time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
