@@ -13,6 +13,7 @@ type Device struct {
 	f      file
 	path   string
 	size   int64 // bytes, whole sectors
+	tail   int64 // bytes of an image file past its last whole sector
 	sector int   // logical sector size
 	align  int   // alignment of memory, offsets and lengths for direct I/O
 	direct bool  // opened with O_DIRECT
@@ -77,6 +78,36 @@ func (d *Device) ReadAt(p []byte, off int64) (int, error) {
 func (d *Device) Sync() error {
 	if err := d.f.Sync(); err != nil {
 		return &IOError{Op: "flush", Offset: d.size, Err: err}
+	}
+	return nil
+}
+
+// clearTail zeros the bytes of an image file past its last whole sector,
+// which no volume uses, so that nothing of what the file held survives
+// there either.
+func (d *Device) clearTail() error {
+	if d.tail == 0 {
+		return nil
+	}
+	if _, err := d.f.WriteAt(make([]byte, d.tail), d.size); err != nil {
+		return &IOError{Op: "write", Offset: d.size, Err: err}
+	}
+	return nil
+}
+
+// checkTail checks that the bytes clearTail zeroed read back as zeros.
+func (d *Device) checkTail() error {
+	if d.tail == 0 {
+		return nil
+	}
+	b := make([]byte, d.tail)
+	if _, err := d.f.ReadAt(b, d.size); err != nil && err != io.EOF {
+		return &IOError{Op: "read", Offset: d.size, Err: err}
+	}
+	for i, c := range b {
+		if c != 0 {
+			return &MismatchError{Offset: d.size + int64(i)}
+		}
 	}
 	return nil
 }

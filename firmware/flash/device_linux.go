@@ -49,6 +49,21 @@ func Open(path string, readOnly bool) (*Device, error) {
 		f.Close()
 		return nil, err
 	}
+	// An image file may end off the direct-I/O alignment (2,000,000,000
+	// bytes is whole 512-byte sectors but not 4 KiB blocks): its last chunk
+	// could not be written directly, so such a file goes through the page
+	// cache, which takes any whole sector.
+	if d.direct && !d.block && (d.size%int64(d.align) != 0 || d.tail != 0) {
+		f.Close()
+		if f, err = os.OpenFile(path, flags, 0); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		d.f, d.direct = f, false
+		if err := d.inspect(readOnly); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -89,7 +104,11 @@ func (d *Device) inspect(readOnly bool) error {
 	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &sx); err == nil && sx.Mask&unix.STATX_DIOALIGN != 0 {
 		d.align = max(d.align, int(sx.Dio_mem_align), int(sx.Dio_offset_align))
 	}
-	d.size -= d.size % int64(d.sector)
+	if !d.direct {
+		d.align = d.sector
+	}
+	d.tail = d.size % int64(d.sector)
+	d.size -= d.tail
 	return nil
 }
 

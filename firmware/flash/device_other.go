@@ -27,7 +27,8 @@ func Open(path string, readOnly bool) (*Device, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: not a regular file (block devices need Linux)", path)
 	}
-	return &Device{f: f, path: path, size: st.Size() - st.Size()%512, sector: 512, align: 4096}, nil
+	tail := st.Size() % 512
+	return &Device{f: f, path: path, size: st.Size() - tail, tail: tail, sector: 512, align: 512}, nil
 }
 
 func (d *Device) dropCache() error { return nil }

@@ -199,6 +199,9 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := dev.clearTail(); err != nil {
+		return res, err
+	}
 	phase(Flushing)(0)
 	if err := dev.Sync(); err != nil {
 		return res, err
@@ -219,6 +222,9 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 			progress(off + int64(len(buf)))
 			return nil
 		})
+	if err == nil {
+		err = dev.checkTail()
+	}
 	if err != nil {
 		return res, err
 	}

@@ -150,9 +150,11 @@ func checkWithTools(t testing.TB, img string, lib *library.Library, sel *library
 // attachLoopAt attaches a read-only loop device over path from off on.
 func attachLoopAt(t testing.TB, path string, off int64) string {
 	t.Helper()
-	out, err := exec.Command("losetup", "-f", "--show", "-r", "-o", fmt.Sprint(off), path).CombinedOutput()
+	// Output, not CombinedOutput: losetup warns on stderr of a file that
+	// ends in a partial sector, and stdout holds only the device's name.
+	out, err := exec.Command("losetup", "-f", "--show", "-r", "-o", fmt.Sprint(off), path).Output()
 	if err != nil {
-		t.Fatalf("losetup -o %d %s: %v\n%s", off, path, err, out)
+		t.Fatalf("losetup -o %d %s: %v", off, path, err)
 	}
 	dev := strings.TrimSpace(string(out))
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
@@ -239,6 +241,48 @@ func TestWriteImageFile(t *testing.T) {
 		t.Fatalf("Write(image file): %v", err)
 	}
 	checkWithTools(t, img, lib, res.Selection)
+}
+
+// TestWriteOddImageFile writes image files whose size is no multiple of
+// the direct-I/O block, or not even of a sector: each is written and
+// verified to its last whole sector, and the bytes past it are zeroed.
+func TestWriteOddImageFile(t *testing.T) {
+	lib := testLibrary(t)
+	marker := []byte("DONOR-SECRET-0123456789;")
+	for _, size := range []int64{
+		100*mib + 512,       // whole sectors, not 4 KiB blocks
+		200_000_000,         // as truncate -s 200MB makes it
+		100*mib + 4096 + 77, // a partial sector at the end
+		100*mib + 300,
+	} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			img := sparseFile(t, size)
+			prefill(t, img, size, marker)
+			dev := openDev(t, img)
+			res, err := Write(context.Background(), dev, Options{Library: lib})
+			if err != nil {
+				t.Fatalf("Write(image of %d bytes): %v", size, err)
+			}
+			if want := size - size%512; res.Bytes != want {
+				t.Errorf("Write(image of %d bytes) wrote %d; want %d", size, res.Bytes, want)
+			}
+			dev.Close()
+			checkNoMarker(t, img, marker)
+			data, err := os.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(data)) != size {
+				t.Errorf("image is %d bytes after the write; want %d", len(data), size)
+			}
+			for i := size - size%512; i < int64(len(data)); i++ {
+				if data[i] != 0 {
+					t.Fatalf("byte %d past the last whole sector is %#x; want 0", i, data[i])
+				}
+			}
+			checkWithTools(t, img, lib, res.Selection)
+		})
+	}
 }
 
 func TestWriteOutcomes(t *testing.T) {
