@@ -176,6 +176,11 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		return func(done int64) { report(Progress{Phase: ph, Done: done, Total: size, Elapsed: opts.Now().Sub(begin)}) }
 	}
 	progress := phase(Writing)
+	held, releaseHeld, err := newHeldBlocks(layout.Geometry(), dev.Align())
+	if err != nil {
+		return res, err
+	}
+	defer releaseHeld()
 	err = pipeline(ctx, pool, size, dev.Align(),
 		func(buf []byte, off int64) ([]byte, error) {
 			// Free space and gaps are written from a buffer that stays zero:
@@ -187,7 +192,11 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 				}
 				return zeros[:n], nil
 			}
-			return buf, readHashed(stream, hashes, buf, off)
+			if err := readHashed(stream, hashes, buf, off); err != nil {
+				return nil, err
+			}
+			held.take(buf, off)
+			return buf, nil
 		},
 		func(buf []byte, off int64) error {
 			if err := transfer(dev.WriteAt, buf, off, dev.Align()); err != nil {
@@ -197,6 +206,9 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 			return nil
 		})
 	if err != nil {
+		return res, err
+	}
+	if err := held.write(dev); err != nil {
 		return res, err
 	}
 	if err := dev.clearTail(); err != nil {
@@ -231,6 +243,76 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	res.Verify = opts.Now().Sub(start)
 	res.Bytes = size
 	return res, nil
+}
+
+// heldBlocks are the blocks that make a drive hold a volume: the MBR and
+// the partition's boot sectors up to the backup boot sector. The write
+// pass writes zeros there (so the donor's old volume is gone from the
+// start) and keeps the real bytes until every other byte is written, so
+// that a job stopped part-way leaves a drive with no volume at all, which
+// no computer shows as a finished stick.
+type heldBlocks struct {
+	blocks []heldBlock
+}
+
+// heldBlock is one aligned block kept back, and its bytes once seen.
+type heldBlock struct {
+	off  int64
+	data []byte // aligned memory of one or more whole blocks
+}
+
+// newHeldBlocks holds back the blocks, of align bytes, that cover sector 0
+// and the partition's sectors 0-6 in the layout of geometry g.
+func newHeldBlocks(g fat.Geometry, align int) (*heldBlocks, func(), error) {
+	ss, a := int64(g.SectorSize), int64(align)
+	part := g.PartStart * ss
+	ranges := [][2]int64{{0, ss}, {part, part + 7*ss}}
+	if part < a { // one range covers both
+		ranges = [][2]int64{{0, part + 7*ss}}
+	}
+	var total int64
+	for i, r := range ranges {
+		ranges[i] = [2]int64{r[0] / a * a, (r[1] + a - 1) / a * a}
+		total += ranges[i][1] - ranges[i][0]
+	}
+	mem, release, err := alignedBuffer(int(total))
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &heldBlocks{}
+	for _, r := range ranges {
+		n := r[1] - r[0]
+		h.blocks = append(h.blocks, heldBlock{off: r[0], data: mem[:n:n]})
+		mem = mem[n:]
+	}
+	return h, release, nil
+}
+
+// take copies the held blocks' bytes out of the chunk buf at disk offset
+// off, and zeros them there.
+func (h *heldBlocks) take(buf []byte, off int64) {
+	end := off + int64(len(buf))
+	for _, b := range h.blocks {
+		lo, hi := max(b.off, off), min(b.off+int64(len(b.data)), end)
+		if lo >= hi {
+			continue
+		}
+		copy(b.data[lo-b.off:hi-b.off], buf[lo-off:hi-off])
+		clear(buf[lo-off : hi-off])
+	}
+}
+
+// write writes the held blocks' real bytes, last.
+func (h *heldBlocks) write(dev *Device) error {
+	for _, b := range h.blocks {
+		if b.off >= dev.Size() {
+			continue
+		}
+		if _, err := dev.WriteAt(b.data[:min(int64(len(b.data)), dev.Size()-b.off)], b.off); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readHashed fills the chunk at disk offset off from r one hash unit at a

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"flashkiosk/firmware/fat"
 	"flashkiosk/firmware/library"
 	"flashkiosk/tools/fakedrive"
 )
@@ -361,21 +362,66 @@ func TestWriteReadOnly(t *testing.T) {
 	}
 }
 
+// TestWriteCancel stops jobs part-way, over a drive that held a donor's
+// FAT32 volume: what is left must hold no volume at all, neither the
+// donor's nor a half-written one that would look like a finished stick.
 func TestWriteCancel(t *testing.T) {
 	lib := testLibrary(t)
-	dev := openDev(t, loopDisk(t, 128*mib))
-	ctx, cancel := context.WithCancel(context.Background())
-	var cancelled time.Time
-	_, err := Write(ctx, dev, Options{Library: lib, Progress: func(p Progress) {
-		if p.Phase == Writing && p.Done > 0 && cancelled.IsZero() {
-			cancelled = time.Now()
-			cancel()
-		}
-	}})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Write after cancel = %v; want context.Canceled", err)
+	for _, tc := range []struct {
+		name  string
+		wipe  Wipe
+		after int64 // bytes written before the cancel
+	}{
+		{"at the first chunk", WipeZero, 1},
+		{"mid-way, zero fill", WipeZero, 40 * mib},
+		{"mid-way, random fill", WipeRandom, 40 * mib},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := sparseFile(t, 128*mib)
+			donor := attachLoop(t, img, false)
+			if out, err := exec.Command(findTool(t, "mkfs.fat"), "-F", "32", donor).CombinedOutput(); err != nil {
+				t.Fatalf("mkfs.fat: %v\n%s", err, out)
+			}
+			dev := openDev(t, attachLoop(t, img, true))
+			ctx, cancel := context.WithCancel(context.Background())
+			var cancelled time.Time
+			_, err := Write(ctx, dev, Options{Library: lib, Wipe: tc.wipe, Progress: func(p Progress) {
+				if p.Phase == Writing && p.Done >= tc.after && cancelled.IsZero() {
+					cancelled = time.Now()
+					cancel()
+				}
+			}})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Write after cancel = %v; want context.Canceled", err)
+			}
+			t.Logf("stopped %v after the cancel", time.Since(cancelled))
+			dev.Close()
+			f, err := os.Open(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if v, err := fat.OpenVolume(f, 128*mib); err == nil {
+				t.Errorf("an interrupted drive holds a FAT32 volume (label %q); want none", v.Label())
+			}
+			head := make([]byte, 2*mib)
+			f.ReadAt(head, 0)
+			for _, off := range []int{0, 1 * mib, 1*mib + 6*512} {
+				if !isZeroBytes(head[off : off+512]) {
+					t.Errorf("sector at %d holds data after an interrupted write; want zeros", off)
+				}
+			}
+		})
 	}
-	t.Logf("stopped %v after the cancel", time.Since(cancelled))
+}
+
+func isZeroBytes(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func TestWriteContentCorrupt(t *testing.T) {
