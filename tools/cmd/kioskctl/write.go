@@ -4,31 +4,34 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"flashkiosk/firmware/fat"
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/library"
 )
 
 // writeResult is the --json form of a write.
 type writeResult struct {
-	Target   string  `json:"target"`
-	Outcome  string  `json:"outcome"`
-	Error    string  `json:"error,omitempty"`
-	Reported int64   `json:"reported_bytes"`
-	Real     int64   `json:"real_bytes"`
-	Fake     string  `json:"fake,omitempty"`
-	Written  int64   `json:"written_bytes,omitempty"`
-	Library  string  `json:"library"`
-	Tiers    []tier  `json:"tiers,omitempty"`
-	VolumeID string  `json:"volume_id,omitempty"`
-	WriteMBs float64 `json:"write_mb_s,omitempty"`
-	VerifMBs float64 `json:"verify_mb_s,omitempty"`
-	Seconds  float64 `json:"seconds"`
+	Target    string  `json:"target"`
+	Outcome   string  `json:"outcome"`
+	Error     string  `json:"error,omitempty"`
+	Reported  int64   `json:"reported_bytes"`
+	Real      int64   `json:"real_bytes"`
+	Fake      string  `json:"fake,omitempty"`
+	Written   int64   `json:"written_bytes,omitempty"`
+	Library   string  `json:"library"`
+	Signature string  `json:"signature,omitempty"`
+	Tiers     []tier  `json:"tiers,omitempty"`
+	VolumeID  string  `json:"volume_id,omitempty"`
+	WriteMBs  float64 `json:"write_mb_s,omitempty"`
+	VerifMBs  float64 `json:"verify_mb_s,omitempty"`
+	Seconds   float64 `json:"seconds"`
 }
 
 type tier struct {
@@ -46,90 +49,176 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	label := in.flags.String("label", "", "volume label (default NO NAME)")
 	pub := in.flags.String("pub", "", "require the library to be signed by this public key")
 	anyDisk := in.flags.Bool("allow-any-disk", false, "allow a block device that is not a USB disk")
+	force := in.flags.Bool("force", false, "overwrite an image file that holds a kiosk card or a library")
 	asJSON := in.flags.Bool("json", false, "print one JSON result object")
 	pos, err := in.parse(args, 1, "library")
 	if err != nil {
 		return err
 	}
 	target := pos[0]
-	opts := flash.Options{Label: *label}
-	switch *wipe {
-	case "zero":
-	case "random":
-		opts.Wipe = flash.WipeRandom
-	default:
-		return &usageError{msg: fmt.Sprintf("--wipe %q: want zero or random", *wipe), usage: in.usage()}
-	}
-	switch *fake {
-	case "use-real":
-	case "reject":
-		opts.Fake = flash.Reject
-	default:
-		return &usageError{msg: fmt.Sprintf("--fake %q: want use-real or reject", *fake), usage: in.usage()}
-	}
-	lib, err := library.Open(*libDir)
-	if err != nil {
-		return err
-	}
-	if path, err := library.VerifiedCachePath(*libDir); err == nil {
-		lib.LoadVerified(path)
-	}
-	defer saveVerified(lib)
-	if *pub != "" {
-		key, err := library.ReadPublicKey(*pub)
-		if err != nil {
-			return err
-		}
-		if err := lib.CheckSignature([]ed25519.PublicKey{key}...); err != nil {
-			return err
-		}
-	}
-	opts.Library = lib
-	if err := checkTarget(ctx, target, *anyDisk); err != nil {
-		return err
-	}
-	dev, err := flash.Open(target, false)
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	bar := newProgressBar(in.stderr)
-	opts.Progress = bar.update
+	out := writeResult{Target: target}
 	start := time.Now()
-	res, err := flash.Write(ctx, dev, opts)
-	bar.finish()
-	out := writeResult{
-		Target: target, Outcome: flash.Classify(err).String(), Library: lib.Manifest.Name,
-		Reported: res.Probe.Reported, Real: res.Probe.Real, Seconds: time.Since(start).Seconds(),
-	}
-	if res.Probe.Fake() {
-		out.Fake = res.Probe.Kind.String()
-	}
-	if err != nil {
-		out.Error = err.Error()
-	} else {
-		out.Written = res.Bytes
-		out.VolumeID = volumeID(res.VolumeID)
-		out.WriteMBs = res.WriteMBps()
-		out.VerifMBs = res.VerifyMBps()
-		for _, t := range res.Selection.Tiers {
-			out.Tiers = append(out.Tiers, tier{Tier: t.Tier, Files: t.Included.Files, Of: t.Total.Files, Bytes: t.Included.Bytes, Complete: t.Complete()})
-		}
+	res, err := writeTarget(ctx, in, target, writeFlags{
+		libDir: *libDir, wipe: *wipe, fake: *fake, label: *label, pub: *pub, anyDisk: *anyDisk, force: *force,
+	}, &out)
+	out.Seconds = time.Since(start).Seconds()
+	var ue *usageError
+	if errors.As(err, &ue) {
+		out.Outcome, out.Error = "bad-usage", ue.msg
 	}
 	if *asJSON {
 		if jerr := printJSON(in.stdout, out); jerr != nil {
 			return jerr
 		}
-		if err != nil {
+		if err != nil && ue == nil {
 			return &reportedError{err}
 		}
-		return nil
+		return err
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", target, out.Outcome, err)
+		return err
 	}
 	fmt.Fprintf(in.stdout, "done: %s, %s\n", target, describe(out, res))
 	return nil
+}
+
+// writeFlags are the write command's flags.
+type writeFlags struct {
+	libDir, wipe, fake, label, pub string
+	anyDisk, force                 bool
+}
+
+// writeTarget checks every option, then the library, then the target, and
+// only then opens the target and writes it, filling out as it goes. Its
+// error names the target and the outcome once the write has begun.
+func writeTarget(ctx context.Context, in *invocation, target string, fl writeFlags, out *writeResult) (flash.Result, error) {
+	var res flash.Result
+	out.Outcome = flash.Failed.String()
+	opts, err := writeOptions(fl)
+	if err != nil {
+		return res, &usageError{msg: err.Error(), usage: in.usage()}
+	}
+	lib, err := library.Open(fl.libDir)
+	if err != nil {
+		return res, err
+	}
+	out.Library = lib.Manifest.Name
+	if path, err := library.VerifiedCachePath(fl.libDir); err == nil {
+		lib.LoadVerified(path)
+	}
+	defer saveVerified(lib)
+	var trusted []ed25519.PublicKey
+	if fl.pub != "" {
+		key, err := library.ReadPublicKey(fl.pub)
+		if err != nil {
+			return res, err
+		}
+		trusted = append(trusted, key)
+	}
+	sig, err := signatureState(lib, trusted)
+	out.Signature = sig
+	if err != nil {
+		return res, err
+	}
+	opts.Library = lib
+	if err := refuseTarget(ctx, target, lib, fl.anyDisk, fl.force); err != nil {
+		out.Outcome = "refused"
+		return res, err
+	}
+	dev, err := flash.Open(target, false)
+	if err != nil {
+		out.Outcome = flash.Classify(err).String()
+		return res, err
+	}
+	defer dev.Close()
+	bar := newProgressBar(in.stderr)
+	var last flash.Progress
+	opts.Progress = func(p flash.Progress) { last = p; bar.update(p) }
+	res, err = flash.Write(ctx, dev, opts)
+	bar.finish()
+	out.Outcome = flash.Classify(err).String()
+	out.Reported, out.Real = res.Probe.Reported, res.Probe.Real
+	if res.Probe.Fake() {
+		out.Fake = res.Probe.Kind.String()
+	}
+	if err != nil {
+		out.Error = err.Error()
+		if errors.Is(err, context.Canceled) {
+			return res, fmt.Errorf("%s: interrupted %s: %s", target, interruptedAt(last), "write it again")
+		}
+		return res, fmt.Errorf("%s: %s: %w", target, out.Outcome, err)
+	}
+	out.Written = res.Bytes
+	out.VolumeID = volumeID(res.VolumeID)
+	out.WriteMBs = res.WriteMBps()
+	out.VerifMBs = res.VerifyMBps()
+	for _, t := range res.Selection.Tiers {
+		out.Tiers = append(out.Tiers, tier{Tier: t.Tier, Files: t.Included.Files, Of: t.Total.Files, Bytes: t.Included.Bytes, Complete: t.Complete()})
+	}
+	return res, nil
+}
+
+// interruptedAt says where a cancelled job stopped and what that left on
+// the drive: the volume's first sectors are written last, so a drive
+// stopped before the verify holds no volume.
+func interruptedAt(p flash.Progress) string {
+	switch p.Phase {
+	case flash.Probing:
+		return "while probing: test blocks were written over some of the drive, nothing else"
+	case flash.Writing:
+		return fmt.Sprintf("at %d of %d bytes: the drive is partly wiped and holds no volume", p.Done, p.Total)
+	}
+	return fmt.Sprintf("while %s, after every byte was written: the drive is wiped but not verified", p.Phase)
+}
+
+// writeOptions turns the write command's option flags into a job's
+// options, refusing a bad one before anything is opened.
+func writeOptions(fl writeFlags) (flash.Options, error) {
+	var opts flash.Options
+	switch fl.wipe {
+	case "zero":
+	case "random":
+		opts.Wipe = flash.WipeRandom
+	default:
+		return opts, fmt.Errorf("--wipe %q: want zero or random", fl.wipe)
+	}
+	switch fl.fake {
+	case "use-real":
+	case "reject":
+		opts.Fake = flash.Reject
+	default:
+		return opts, fmt.Errorf("--fake %q: want use-real or reject", fl.fake)
+	}
+	if fl.label != "" {
+		if _, err := fat.NormalizeLabel(fl.label); err != nil {
+			return opts, fmt.Errorf("--label %w", err)
+		}
+	}
+	opts.Label = fl.label
+	return opts, nil
+}
+
+// signatureState says what the library's signature is: "trusted" (by a
+// key in trusted), or, when no key is trusted, "unsigned", "signed by key
+// K, which was not checked" or "signed, but the signature does not
+// verify". An error is a signature that a trusted key was asked for and
+// that is not by one.
+func signatureState(lib *library.Library, trusted []ed25519.PublicKey) (string, error) {
+	err := lib.CheckSignature(trusted...)
+	if err == nil {
+		return "trusted", nil
+	}
+	if len(trusted) > 0 {
+		return "untrusted", err
+	}
+	var unknown *library.UnknownKeyError
+	switch {
+	case errors.Is(err, library.ErrUnsigned):
+		return "unsigned", nil
+	case errors.As(err, &unknown):
+		return "signed by key " + unknown.Key + ", which was not checked", nil
+	}
+	return "signed, but the signature does not verify (" + err.Error() + ")", nil
 }
 
 // printJSON prints v as one indented JSON object.
@@ -167,6 +256,12 @@ func describe(out writeResult, res flash.Result) string {
 		}
 	}
 	parts = append(parts, "library "+fmt.Sprintf("%q", out.Library)+": "+strings.Join(tiers, ", "))
+	switch {
+	case out.Signature == "unsigned" || strings.HasPrefix(out.Signature, "signed, but"):
+		parts = append(parts, "WARNING: the library is "+out.Signature+": written anyway because no --pub was given; a kiosk would refuse it")
+	case out.Signature != "trusted":
+		parts = append(parts, "the library is "+out.Signature+" (give --pub to require a trusted key)")
+	}
 	parts = append(parts, fmt.Sprintf("write %v (%.1f MB/s), verify %v (%.1f MB/s)",
 		res.Write.Round(100*time.Millisecond), out.WriteMBs, res.Verify.Round(100*time.Millisecond), out.VerifMBs))
 	parts = append(parts, "volume ID "+out.VolumeID)
