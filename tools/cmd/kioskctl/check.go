@@ -46,8 +46,9 @@ func checkCommand(ctx context.Context, in *invocation, args []string) error {
 		w := in.stdout
 		fmt.Fprintf(w, "%s: volume %q, ID %s\n", pos[0], rep.Label, volumeID(rep.VolumeID))
 		var tiers []string
+		counts := lib.Manifest.Counts() // once: it walks every file
 		for i, n := range rep.Tiers {
-			tiers = append(tiers, fmt.Sprintf("tier %d: %d of %d", i+1, n, lib.Manifest.Counts()[i].Files))
+			tiers = append(tiers, fmt.Sprintf("tier %d: %d of %d", i+1, n, counts[i].Files))
 		}
 		fmt.Fprintf(w, "%d files intact (%s); %s\n", rep.Good, flash.Bytes(rep.Bytes), strings.Join(tiers, ", "))
 		for _, l := range []struct {
@@ -61,7 +62,7 @@ func checkCommand(ctx context.Context, in *invocation, args []string) error {
 	}
 	if !rep.OK() {
 		n := len(rep.Missing) + len(rep.Differ) + len(rep.Extra) + len(rep.Stamps)
-		return fmt.Errorf("%s does not match library %q: %d %s", pos[0], lib.Manifest.Name, n, plural(n, "difference", "differences"))
+		return fmt.Errorf("%s does not match library %q: %s", pos[0], lib.Manifest.Name, plural(n, "difference", "differences"))
 	}
 	if !*asJSON {
 		fmt.Fprintln(in.stdout, "OK: the drive holds the library faithfully")

@@ -60,7 +60,7 @@ func TestDriveCommands(t *testing.T) {
 		t.Fatalf("mcopy: %v\n%s", err, out)
 	}
 	runSteps(t, dir, []step{
-		{"check --library DIR/lib DIR/stick.img", 1, []string{"not in the library: extra.txt"}, "does not match library"},
+		{"check --library DIR/lib DIR/stick.img", 1, []string{"not in the library: extra.txt"}, "\": 2 differences\n"},
 	})
 	runSteps(t, dir, []step{ // the probe overwrites test blocks: last
 		{"probe DIR/stick.img", 0, []string{"stick.img: genuine, 67.1 MB"}, ""},
