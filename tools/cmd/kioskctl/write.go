@@ -63,8 +63,11 @@ func writeCommand(ctx context.Context, in *invocation, args []string) error {
 	}, &out)
 	out.Seconds = time.Since(start).Seconds()
 	var ue *usageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		out.Outcome, out.Error = "bad-usage", ue.msg
+	case err != nil && out.Error == "":
+		out.Error = err.Error()
 	}
 	if *asJSON {
 		if jerr := printJSON(in.stdout, out); jerr != nil {
