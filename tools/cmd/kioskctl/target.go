@@ -128,7 +128,7 @@ func imageHolds(path string, size int64) (string, error) {
 		return "", err
 	}
 	for i, p := range table {
-		start, n := p.Start*512, p.Sectors*512
+		start, n := p.Start*images.SectorSize, p.Sectors*images.SectorSize
 		if p.Type != fat.PartTypeFAT32 || start+n > size {
 			continue
 		}

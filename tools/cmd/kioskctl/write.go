@@ -32,6 +32,8 @@ type writeResult struct {
 	WriteMBs  float64 `json:"write_mb_s,omitempty"`
 	VerifMBs  float64 `json:"verify_mb_s,omitempty"`
 	Seconds   float64 `json:"seconds"`
+
+	unverified bool // the signature is absent or does not verify, and no --pub asked for one
 }
 
 type tier struct {
@@ -118,8 +120,7 @@ func writeTarget(ctx context.Context, in *invocation, target string, fl writeFla
 		}
 		trusted = append(trusted, key)
 	}
-	sig, err := signatureState(lib, trusted)
-	out.Signature = sig
+	out.Signature, out.unverified, err = signatureState(lib, trusted)
 	if err != nil {
 		return res, err
 	}
@@ -147,7 +148,7 @@ func writeTarget(ctx context.Context, in *invocation, target string, fl writeFla
 	if err != nil {
 		out.Error = err.Error()
 		if errors.Is(err, context.Canceled) {
-			return res, fmt.Errorf("%s: interrupted %s: %s", target, interruptedAt(last), "write it again")
+			return res, fmt.Errorf("%s: interrupted %s: write it again", target, interruptedAt(last))
 		}
 		return res, fmt.Errorf("%s: %s: %w", target, out.Outcome, err)
 	}
@@ -204,24 +205,25 @@ func writeOptions(fl writeFlags) (flash.Options, error) {
 // signatureState says what the library's signature is: "trusted" (by a
 // key in trusted), or, when no key is trusted, "unsigned", "signed by key
 // K, which was not checked" or "signed, but the signature does not
-// verify". An error is a signature that a trusted key was asked for and
-// that is not by one.
-func signatureState(lib *library.Library, trusted []ed25519.PublicKey) (string, error) {
-	err := lib.CheckSignature(trusted...)
+// verify"; unverified is true for the first and the last, which a kiosk
+// would refuse. An error is a signature that a trusted key was asked for
+// and that is not by one.
+func signatureState(lib *library.Library, trusted []ed25519.PublicKey) (state string, unverified bool, err error) {
+	err = lib.CheckSignature(trusted...)
 	if err == nil {
-		return "trusted", nil
+		return "trusted", false, nil
 	}
 	if len(trusted) > 0 {
-		return "untrusted", err
+		return "untrusted", false, err
 	}
 	var unknown *library.UnknownKeyError
 	switch {
 	case errors.Is(err, library.ErrUnsigned):
-		return "unsigned", nil
+		return "unsigned", true, nil
 	case errors.As(err, &unknown):
-		return "signed by key " + unknown.Key + ", which was not checked", nil
+		return "signed by key " + unknown.Key + ", which was not checked", false, nil
 	}
-	return "signed, but the signature does not verify (" + err.Error() + ")", nil
+	return "signed, but the signature does not verify (" + err.Error() + ")", true, nil
 }
 
 // printJSON prints v as one indented JSON object.
@@ -260,7 +262,7 @@ func describe(out writeResult, res flash.Result) string {
 	}
 	parts = append(parts, "library "+fmt.Sprintf("%q", out.Library)+": "+strings.Join(tiers, ", "))
 	switch {
-	case out.Signature == "unsigned" || strings.HasPrefix(out.Signature, "signed, but"):
+	case out.unverified:
 		parts = append(parts, "WARNING: the library is "+out.Signature+": written anyway because no --pub was given; a kiosk would refuse it")
 	case out.Signature != "trusted":
 		parts = append(parts, "the library is "+out.Signature+" (give --pub to require a trusted key)")
