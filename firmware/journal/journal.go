@@ -40,6 +40,7 @@ type Journal struct {
 	slots   uint32
 	boot    uint32
 	entries []entry // the ring's intact records, oldest first
+	damaged int     // ring slots found holding a damaged record when opened
 	closed  bool
 }
 
@@ -121,6 +122,7 @@ func load(src Source) (j *Journal, found bool, sectors int64, err error) {
 		scan = min(scan, int64(j.slots))
 	}
 	var intact []entry
+	var marked []int64 // sectors with a record's mark that hold no intact record in its place
 	buf := make([]byte, min(scan, 128)*sectorSize)
 	for first := int64(0); first < scan; first += int64(len(buf) / sectorSize) {
 		b := buf[:min(int64(len(buf)), (scan-first)*sectorSize)]
@@ -137,7 +139,11 @@ func load(src Source) (j *Journal, found bool, sectors int64, err error) {
 				// in, which also makes every number appear at most once.
 				if e, ok := decodeEntry(s); ok && e.seq%uint64(e.slots) == uint64(first+i) {
 					intact = append(intact, e)
+				} else {
+					marked = append(marked, first+i)
 				}
+			case [4]byte(s[:4]) == recordMagic:
+				marked = append(marked, first+i) // its checksum does not match: torn or damaged
 			}
 		}
 	}
@@ -154,6 +160,7 @@ func load(src Source) (j *Journal, found bool, sectors int64, err error) {
 		j.slots = newest.slots
 	}
 	j.entries = ring(intact, j.slots)
+	j.damaged = damaged(j.entries, marked, j.slots)
 	for _, e := range j.entries {
 		j.boot = max(j.boot, e.rec.Boot)
 	}
@@ -185,6 +192,25 @@ func ring(intact []entry, slots uint32) []entry {
 		}
 	}
 	return slices.Concat(kept[wrap:], kept[:wrap])
+}
+
+// damaged counts the ring slots whose record is lost to damage: those
+// holding a record's mark but no intact record, and those the numbers of
+// the kept entries skip (a record blanked or overwritten with something
+// else).
+func damaged(kept []entry, marked []int64, slots uint32) int {
+	lost := map[int64]bool{}
+	for _, s := range marked {
+		if s < int64(slots) {
+			lost[s] = true
+		}
+	}
+	for i := 1; i < len(kept); i++ {
+		for seq := kept[i-1].seq + 1; seq < kept[i].seq; seq++ {
+			lost[int64(seq%uint64(slots))] = true
+		}
+	}
+	return len(lost)
 }
 
 // Append adds r to the journal, numbered with the current boot. When it
@@ -229,6 +255,17 @@ func (j *Journal) Records() []Record {
 		recs[i] = e.rec
 	}
 	return recs
+}
+
+// Damaged returns how many records the journal held damaged when it was
+// opened (a checksum that does not match, as a power cut during a write
+// or a failing card leaves it, or a record blanked between others).
+// Records leaves them out; the counters of later records still count
+// them.
+func (j *Journal) Damaged() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.damaged
 }
 
 // Counters returns the totals over every record ever appended.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,17 +131,24 @@ func TestRecovery(t *testing.T) {
 	clear(oneHeader[sectorSize : 2*sectorSize])
 	bitrot := append([]byte(nil), full...)
 	bitrot[(headerSectors+5)*sectorSize+40] ^= 1 // record 13
+	torn := append([]byte(nil), full...)
+	clear(torn[(headerSectors+3)*sectorSize+200 : (headerSectors+4)*sectorSize]) // record 19, the newest, half written
+	blanked := append([]byte(nil), bitrot...)
+	clear(blanked[(headerSectors+7)*sectorSize:][:sectorSize]) // record 15 as well
 	tests := []struct {
 		name         string
 		img          []byte
 		boot         uint32 // Open starts this boot
 		want         []Record
 		wantCounters Counters
+		damaged      int
 	}{
-		{"intact", full, 4, records(3, 12, 20), tally(records(3, 0, 20))},
-		{"both headers lost", noHeaders, 4, records(3, 12, 20), tally(records(3, 0, 20))},
-		{"newest header lost", oneHeader, 4, records(3, 12, 20), tally(records(3, 0, 20))},
-		{"a record rotted", bitrot, 4, append(records(3, 12, 13), records(3, 14, 20)...), tally(records(3, 0, 20))},
+		{"intact", full, 4, records(3, 12, 20), tally(records(3, 0, 20)), 0},
+		{"both headers lost", noHeaders, 4, records(3, 12, 20), tally(records(3, 0, 20)), 0},
+		{"newest header lost", oneHeader, 4, records(3, 12, 20), tally(records(3, 0, 20)), 0},
+		{"a record rotted", bitrot, 4, append(records(3, 12, 13), records(3, 14, 20)...), tally(records(3, 0, 20)), 1},
+		{"the newest record torn", torn, 4, records(3, 12, 19), tally(records(3, 0, 19)), 1},
+		{"a record rotted and one blanked", blanked, 4, slices.Concat(records(3, 12, 13), records(3, 14, 15), records(3, 16, 20)), tally(records(3, 0, 20)), 2},
 	}
 	for _, tt := range tests {
 		ro, err := OpenReadOnly(bytes.NewReader(tt.img))
@@ -150,6 +158,9 @@ func TestRecovery(t *testing.T) {
 		}
 		if !reflect.DeepEqual(ro.Records(), tt.want) || ro.Counters() != tt.wantCounters {
 			t.Errorf("OpenReadOnly(%s) = %v, %+v; want %v, %+v", tt.name, ro.Records(), ro.Counters(), tt.want, tt.wantCounters)
+		}
+		if ro.Damaged() != tt.damaged {
+			t.Errorf("OpenReadOnly(%s).Damaged() = %d; want %d", tt.name, ro.Damaged(), tt.damaged)
 		}
 		j, err := Open(newMemDevice(tt.img))
 		if err != nil {

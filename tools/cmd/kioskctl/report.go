@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"flashkiosk/firmware/journal"
+	"flashkiosk/firmware/regfile"
 )
 
 // reportColumns heads the CSV that report prints, one line per record.
@@ -27,11 +28,16 @@ func reportCommand(ctx context.Context, in *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := regfile.OpenImage(pos[0])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if *svgPath != "" {
+		if err := checkChartPath(*svgPath, f); err != nil {
+			return &usageError{msg: "--svg: " + err.Error(), usage: in.usage()}
+		}
+	}
 	j, err := journal.OpenReadOnly(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
@@ -64,6 +70,31 @@ func reportCommand(ctx context.Context, in *invocation, args []string) error {
 	c := j.Counters()
 	fmt.Fprintf(in.stderr, "%s shown of the %d the journal holds; last boot %d; totals over all boots: %d done, %d failed, %d fake, %d rejected, %s written\n",
 		plural(len(recs), "record", "records"), len(all), j.Boot(), c.Done, c.Failed, c.Fake, c.Rejected, size(c.Bytes))
+	if n := j.Damaged(); n > 0 {
+		fmt.Fprintf(in.stderr, "WARNING: %s damaged (checksum wrong, torn by a power cut, or blanked) and not shown; the totals include them\n",
+			plural(n, "record", "records"))
+	}
+	return nil
+}
+
+// checkChartPath refuses a chart path that would replace the journal
+// being read, or that is not a file a chart can be written to (a FIFO
+// would block the write, a device would be overwritten).
+func checkChartPath(name string, journal *os.File) error {
+	if err := regfile.Check(name, regfile.Follow); err != nil {
+		return err
+	}
+	out, err := os.Stat(name)
+	if err != nil {
+		return nil // to be created
+	}
+	in, err := journal.Stat()
+	if err != nil {
+		return err
+	}
+	if os.SameFile(in, out) {
+		return fmt.Errorf("%s is the journal being read: it would be overwritten", name)
+	}
 	return nil
 }
 

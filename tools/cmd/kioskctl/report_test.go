@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,4 +178,86 @@ func TestReportErrors(t *testing.T) {
 		{"report DIR/tiny.img", 1, nil, "a journal needs at least 3072 bytes; the device has 7"},
 		{"report --svg DIR/no/such/chart.svg DIR/journal.img", 1, nil, "kioskctl: write chart: open " + filepath.Join(dir, "no/such/chart.svg")},
 	})
+}
+
+// TestReportRefuses feeds report what a careless or hostile user would: a
+// chart path that is the journal itself (by name, by link, by hard link),
+// a FIFO or a device where the journal or the chart belongs. None may
+// hang, and the journal must come out unchanged.
+func TestReportRefuses(t *testing.T) {
+	dir := t.TempDir()
+	journalPath := filepath.Join(dir, "journal.img")
+	makeJournal(t, journalPath, sampleBoots())
+	before, err := os.ReadFile(journalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(journalPath, filepath.Join(dir, "link.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(journalPath, filepath.Join(dir, "hard.svg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runSteps(t, dir, []step{
+			{"report --svg DIR/journal.img DIR/journal.img", 2, nil, "kioskctl: --svg: " + journalPath + " is the journal being read: it would be overwritten"},
+			{"report --svg DIR/link.svg DIR/journal.img", 2, nil, "is the journal being read"},
+			{"report --svg DIR/hard.svg DIR/journal.img", 2, nil, "is the journal being read"},
+			{"report --svg DIR/fifo DIR/journal.img", 2, nil, "kioskctl: --svg: " + filepath.Join(dir, "fifo") + " is a FIFO, not a regular file"},
+			{"report --svg /dev/null DIR/journal.img", 2, nil, "/dev/null is a character device, not a regular file"},
+			{"report DIR/fifo", 1, nil, "kioskctl: " + filepath.Join(dir, "fifo") + " is a FIFO, not an image file or a block device"},
+			{"report /dev/zero", 1, nil, "kioskctl: /dev/zero is a character device, not an image file or a block device"},
+			{"report DIR", 1, nil, "is a directory, not an image file or a block device"},
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("report still blocked after 30 s")
+	}
+	after, err := os.ReadFile(journalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("report changed the journal it read")
+	}
+}
+
+// TestReportDamaged damages one record in the middle of the ring and
+// blanks another: report must say that two records are not shown.
+func TestReportDamaged(t *testing.T) {
+	dir := t.TempDir()
+	journalPath := filepath.Join(dir, "journal.img")
+	makeJournal(t, journalPath, sampleBoots())
+	data, err := os.ReadFile(journalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, dir, []step{{"report DIR/journal.img", 0, []string{"boot,seconds"}, "5 records shown of the 5 the journal holds"}})
+	data[3*512+40] ^= 1       // the second record (sector 3, after the two header sectors)
+	clear(data[5*512:][:512]) // the fourth
+	if err := os.WriteFile(journalPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"report", journalPath}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("report = %d; want 0\nstderr: %s", code, stderr.String())
+	}
+	for _, want := range []string{
+		"3 records shown of the 3 the journal holds",
+		"WARNING: 2 records damaged (checksum wrong, torn by a power cut, or blanked) and not shown; the totals include them",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("report stderr = %q; want it to contain %q", stderr.String(), want)
+		}
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 4 {
+		t.Errorf("report printed %d CSV lines; want the header and 3 records:\n%s", n, stdout.String())
+	}
 }
