@@ -88,7 +88,7 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 			rep.Extra = append(rep.Extra, p)
 			return nil
 		}
-		if why, err := compareFile(v, p, f); err != nil {
+		if why, err := CompareFile(v, p, f); err != nil {
 			return err
 		} else if why != "" {
 			rep.Differ = append(rep.Differ, p+": "+why)
@@ -118,9 +118,12 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 	return rep, nil
 }
 
-// compareFile hashes the file at p on the volume; why is "" if it matches.
-func compareFile(v *fat.Volume, p string, want library.File) (why string, err error) {
-	fh, err := v.Open(p)
+// CompareFile reads the file name of a volume read with firmware/fat and
+// compares its size and SHA-256 with want; why is "" if it matches, and
+// says what differs otherwise (a file the volume cannot read is a
+// difference too). err is for a volume that cannot be read at all.
+func CompareFile(fsys fs.FS, name string, want library.File) (why string, err error) {
+	fh, err := fsys.Open(name)
 	if err != nil {
 		return "", err
 	}

@@ -4,51 +4,56 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
 
 	"flashkiosk/board"
 	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/regfile"
 	"flashkiosk/images"
 )
 
 func imageCommands() []command {
 	return []command{
-		{name: "inspect", args: "IMG", summary: "show a kiosk SD-card image: partitions, boot files, version, library and signature", run: imageInspect},
+		{name: "inspect", args: "[--content] IMG", summary: "show a kiosk SD-card image or card: partitions, boot files, version, library and signature", run: imageInspect},
 	}
 }
 
-// imageInspect shows what a system disk image holds, reading it with
-// firmware/fat, without mounting. It fails when the image would not work
-// as a kiosk's card: a partition missing, or a library that does not
-// verify under the card's library.pub.
+// imageInspect shows what a system disk image (or a card in a reader)
+// holds, reading it with firmware/fat, without mounting. It fails when the
+// card would not work as a kiosk's: a partition missing, a kiosk.toml the
+// kiosk refuses, a library that does not verify under the card's
+// library.pub, or a library file missing or of the wrong size (with
+// --content, of the wrong SHA-256).
 func imageInspect(ctx context.Context, in *invocation, args []string) error {
+	content := in.flags.Bool("content", false, "also read every library file and compare its SHA-256 with the manifest")
 	pos, err := in.parse(args, 1)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := regfile.OpenImage(pos[0])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	imgSize, err := f.Seek(0, io.SeekEnd) // Stat says 0 bytes for a card
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: size: %w", pos[0], err)
 	}
 	id, table, err := fat.ReadMBR(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	w := in.stdout
-	fmt.Fprintf(w, "image %s: %s, disk signature %08x\n", pos[0], size(fi.Size()), id)
+	fmt.Fprintf(w, "image %s: %s, disk signature %08x\n", pos[0], size(imgSize), id)
 	var problems []string
 	vols := map[int]*fat.Volume{}
 	for i, p := range table {
@@ -58,7 +63,7 @@ func imageInspect(ctx context.Context, in *invocation, args []string) error {
 		start, n := p.Start*images.SectorSize, p.Sectors*images.SectorSize
 		what := ""
 		switch {
-		case start+n > fi.Size():
+		case start+n > imgSize:
 			what = "ends past the end of the image"
 			problems = append(problems, fmt.Sprintf("partition %d ends past the image", i+1))
 		case p.Type == fat.PartTypeFAT32:
@@ -79,8 +84,10 @@ func imageInspect(ctx context.Context, in *invocation, args []string) error {
 	if boot == nil || boot.Label() != images.BootLabel {
 		return fmt.Errorf("%s: no boot partition (partition 1, FAT32, label %s): not a kiosk image", pos[0], images.BootLabel)
 	}
-	if err := printBoot(w, boot); err != nil {
+	if p, err := printBoot(w, boot); err != nil {
 		return err
+	} else if p != "" {
+		problems = append(problems, p)
 	}
 	pub, err := readPub(boot)
 	if err != nil {
@@ -91,8 +98,8 @@ func imageInspect(ctx context.Context, in *invocation, args []string) error {
 	}
 	if lib == nil || lib.Label() != images.LibraryLabel {
 		problems = append(problems, "no library partition")
-	} else if p := printImageLibrary(w, lib, pub); p != "" {
-		problems = append(problems, p)
+	} else {
+		problems = append(problems, printImageLibrary(ctx, w, lib, pub, *content)...)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %s", pos[0], strings.Join(problems, "; "))
@@ -124,12 +131,13 @@ func isZero(b []byte) bool {
 }
 
 // printBoot lists the boot partition: the files the Pi's firmware starts
-// from by name, the rest by count, the kiosk version and board.
-func printBoot(w io.Writer, boot *fat.Volume) error {
+// from by name, the rest by count, the kiosk version and board. problem
+// is a kiosk.toml the kiosk would refuse.
+func printBoot(w io.Writer, boot *fat.Volume) (problem string, err error) {
 	var files []string
 	sizes := map[string]int64{}
 	total := int64(0)
-	err := fs.WalkDir(boot, ".", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(boot, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -143,7 +151,7 @@ func printBoot(w io.Writer, boot *fat.Volume) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("boot partition: %w", err)
+		return "", fmt.Errorf("boot partition: %w", err)
 	}
 	sort.Strings(files)
 	var named []string
@@ -171,12 +179,13 @@ func printBoot(w io.Writer, boot *fat.Volume) error {
 		fmt.Fprintf(w, "%s: missing (the kiosk uses its defaults)\n", images.ConfigFile)
 	default:
 		if c, err := board.Parse(images.ConfigFile, toml); err != nil {
-			fmt.Fprintf(w, "%s: %v\n", images.ConfigFile, err)
+			fmt.Fprintf(w, "%v\n", err)
+			problem = err.Error() + " (the kiosk would show a configuration error and not start)"
 		} else {
 			fmt.Fprintf(w, "%s: board %s, start %s, fill %s\n", images.ConfigFile, c.Profile.Name, c.Start, c.Fill)
 		}
 	}
-	return nil
+	return problem, nil
 }
 
 // readPub reads library.pub from the boot partition.
@@ -188,34 +197,98 @@ func readPub(boot *fat.Volume) (ed25519.PublicKey, error) {
 	return library.ParsePublicKey(data, images.PublicKeyFile+" on the boot partition")
 }
 
-// printImageLibrary shows the library partition and checks its signature
-// against pub (nil when the card has none); it returns the problem, if any.
-func printImageLibrary(w io.Writer, lib *fat.Volume, pub ed25519.PublicKey) string {
+// printImageLibrary shows the library partition, checks its signature
+// against pub (nil when the card has none) and that every file of the
+// manifest is there with its size (and, if content, its SHA-256); it
+// returns the problems found.
+func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed25519.PublicKey, content bool) []string {
 	data, err := fs.ReadFile(lib, library.ManifestFile)
 	if err != nil {
 		fmt.Fprintf(w, "library: no %s\n", library.ManifestFile)
-		return "library partition without " + library.ManifestFile
+		return []string{"library partition without " + library.ManifestFile}
 	}
 	m, err := library.ParseManifest(data)
 	if err != nil {
 		fmt.Fprintf(w, "library: %v\n", err)
-		return err.Error()
+		return []string{err.Error()}
 	}
 	total := m.Total()
 	fmt.Fprintf(w, "library: %q, dated %s, %s in %s\n", m.Name, m.Date, countText(total), plural(len(m.Tiers), "tier", "tiers"))
+	var problems []string
 	sig, err := fs.ReadFile(lib, library.SignatureFile)
 	if err != nil {
 		fmt.Fprintf(w, "signature: none\n")
-		return "library not signed"
+		problems = append(problems, "library not signed")
+	} else {
+		var trusted []ed25519.PublicKey
+		if pub != nil {
+			trusted = append(trusted, pub)
+		}
+		status, ok := signatureStatus(library.VerifyManifest(data, sig, trusted...), trusted)
+		fmt.Fprintf(w, "signature: %s\n", status)
+		if !ok || pub == nil {
+			problems = append(problems, "signature "+status)
+		}
 	}
-	var trusted []ed25519.PublicKey
-	if pub != nil {
-		trusted = append(trusted, pub)
+	bad, err := checkImageContent(ctx, lib, m, content)
+	if err != nil {
+		return append(problems, "library partition: "+err.Error())
 	}
-	status, ok := signatureStatus(library.VerifyManifest(data, sig, trusted...), trusted)
-	fmt.Fprintf(w, "signature: %s\n", status)
-	if !ok || pub == nil {
-		return "signature " + status
+	what := "present with the manifest's sizes (not read; --content reads them)"
+	if content {
+		what = "match the manifest's sizes and SHA-256"
 	}
-	return ""
+	if len(bad) == 0 {
+		fmt.Fprintf(w, "content: all %d files %s\n", len(m.Files), what)
+		return problems
+	}
+	fmt.Fprintf(w, "content: %d of %d files missing or changed:\n", len(bad), len(m.Files))
+	for _, b := range bad {
+		fmt.Fprintf(w, "  %s\n", b)
+	}
+	shown := bad[:min(len(bad), 3)]
+	more := ""
+	if len(bad) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(bad)-len(shown))
+	}
+	return append(problems, fmt.Sprintf("%s missing or changed (%s%s): the kiosk would fail the jobs that reach them",
+		plural(len(bad), "library file", "library files"), strings.Join(shown, "; "), more))
+}
+
+// checkImageContent checks each file of m below content/ on the library
+// partition: present with its size, and if hash, with its SHA-256. It
+// returns one line per file that is not.
+func checkImageContent(ctx context.Context, lib *fat.Volume, m *library.Manifest, hash bool) ([]string, error) {
+	var bad []string
+	for _, f := range m.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		name := path.Join(library.ContentDir, f.Path)
+		info, err := fs.Stat(lib, name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			bad = append(bad, name+": missing")
+			continue
+		case err != nil:
+			return nil, err
+		case info.IsDir():
+			bad = append(bad, name+": a folder, not a file")
+			continue
+		case info.Size() != f.Size:
+			bad = append(bad, fmt.Sprintf("%s: %d bytes; the manifest has %d", name, info.Size(), f.Size))
+			continue
+		}
+		if !hash {
+			continue
+		}
+		why, err := flash.CompareFile(lib, name, f)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			bad = append(bad, name+": "+why)
+		}
+	}
+	return bad, nil
 }
