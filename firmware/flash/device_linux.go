@@ -13,7 +13,7 @@ import (
 func Open(path string, readOnly bool) (*Device, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	d := &Device{path: path}
 	switch st.Mode & unix.S_IFMT {
@@ -42,7 +42,7 @@ func Open(path string, readOnly bool) (*Device, error) {
 	case errors.Is(err, unix.EBUSY):
 		return nil, fmt.Errorf("open %s: in use (mounted, or opened by another program)", path)
 	case err != nil:
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // a *PathError: "open PATH: why"
 	}
 	d.f = f
 	if err := d.inspect(readOnly); err != nil {
@@ -56,7 +56,7 @@ func Open(path string, readOnly bool) (*Device, error) {
 	if d.direct && !d.block && (d.size%int64(d.align) != 0 || d.tail != 0) {
 		f.Close()
 		if f, err = os.OpenFile(path, flags, 0); err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return nil, err
 		}
 		d.f, d.direct = f, false
 		if err := d.inspect(readOnly); err != nil {

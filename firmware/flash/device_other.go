@@ -20,7 +20,7 @@ func Open(path string, readOnly bool) (*Device, error) {
 		return nil, &ReadOnlyError{Path: path}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // a *PathError: "open PATH: why"
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {

@@ -124,6 +124,15 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 			opts.Progress(p)
 		}
 	}
+	m := opts.Library.Manifest
+	if dev.Size() < probeMinimum(dev) {
+		// Too small even to probe, so far too small for any library:
+		// FitDrive says by how much, as for a drive too small after the
+		// probe.
+		if _, err := library.FitDrive(m, dev.Size(), dev.SectorSize(), opts.Label); err != nil {
+			return res, err
+		}
+	}
 	report(Progress{Phase: Probing})
 	probe, err := Probe(ctx, dev)
 	res.Probe = probe
@@ -134,7 +143,6 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		return res, &FakeError{Reported: probe.Reported, Real: probe.Real, Kind: probe.Kind}
 	}
 	size := probe.Real
-	m := opts.Library.Manifest
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -359,6 +360,55 @@ func TestWriteReadOnly(t *testing.T) {
 	var ro *ReadOnlyError
 	if !errors.As(err, &ro) {
 		t.Errorf("Open(read-only loop device) = %v; want *ReadOnlyError", err)
+	}
+}
+
+// TestOpenErrors checks that Open's errors name the path once and say
+// why, for targets a user can mistype.
+func TestOpenErrors(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	immutable := filepath.Join(dir, "immutable.img")
+	if err := os.WriteFile(immutable, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", immutable).CombinedOutput(); err != nil {
+		t.Fatalf("chattr +i (needs root on ext4, as the test folder is here): %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", immutable).Run() })
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(dir, "missing.img"), "open " + filepath.Join(dir, "missing.img") + ": no such file or directory"},
+		{fifo, "open " + fifo + ": not a block device or regular file"},
+		{immutable, "open " + immutable + ": operation not permitted"},
+	} {
+		if _, err := Open(tc.path, false); err == nil || err.Error() != tc.want {
+			t.Errorf("Open(%s) = %v; want %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+// TestWriteEmptyTarget writes to image files too small even for the
+// probe: the outcome is too-small, as for any drive too small for the
+// library, and nothing is written.
+func TestWriteEmptyTarget(t *testing.T) {
+	lib := testLibrary(t)
+	for _, size := range []int{0, 512, 8191} {
+		p := filepath.Join(t.TempDir(), "tiny.img")
+		if err := os.WriteFile(p, bytes.Repeat([]byte{0xAA}, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Write(context.Background(), openDev(t, p), Options{Library: lib})
+		var ts *library.TooSmallError
+		if !errors.As(err, &ts) || Classify(err) != TooSmall {
+			t.Errorf("Write(%d-byte image) = %v; want *library.TooSmallError, outcome too-small", size, err)
+		}
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, bytes.Repeat([]byte{0xAA}, size)) {
+			t.Errorf("Write(%d-byte image) changed it", size)
+		}
 	}
 }
 

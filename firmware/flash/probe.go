@@ -144,9 +144,15 @@ type prober struct {
 	release   func()
 }
 
+// probeMinimum is the smallest drive the probe can test: two of its
+// blocks.
+func probeMinimum(dev blockIO) int64 { return 2 * probeBlock(dev) }
+
+func probeBlock(dev blockIO) int64 { return int64(max(4096, dev.Align())) }
+
 func newProber(dev blockIO) (*prober, error) {
-	p := &prober{dev: dev, block: int64(max(4096, dev.Align()))}
-	if dev.Size() < 2*p.block {
+	p := &prober{dev: dev, block: probeBlock(dev)}
+	if dev.Size() < probeMinimum(dev) {
 		return nil, fmt.Errorf("probe: drive of %d bytes is too small to probe", dev.Size())
 	}
 	rand.Read(p.salt[:])

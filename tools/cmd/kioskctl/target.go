@@ -24,14 +24,14 @@ import (
 func checkTarget(ctx context.Context, path string, anyDisk bool) error {
 	st, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err // a *PathError, which names the path
 	}
 	if st.Mode()&os.ModeDevice == 0 || st.Mode()&os.ModeCharDevice != 0 {
 		return nil
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	h := &drive.Host{Root: "/", Library: masterVerifier()}
 	d, err := h.Drive(filepath.Base(real))

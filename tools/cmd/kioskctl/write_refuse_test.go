@@ -17,6 +17,8 @@ func TestWriteRefusesBadInput(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"src/index.html": "<h1>위키</h1>",
 		"src/a.bin":      strings.Repeat("a", 5000),
+		"empty.img":      "",
+		"tiny.img":       strings.Repeat("t", 8191),
 	})
 	stick := filepath.Join(dir, "stick.img")
 	donor := bytes.Repeat([]byte("DONOR-DATA;"), (64<<20)/11+1)[:64<<20]
@@ -36,6 +38,10 @@ func TestWriteRefusesBadInput(t *testing.T) {
 		{"write --library DIR/lib DIR/lib/content/a.bin", 1, nil, "is the file content/a.bin of library"},
 		{"write --library DIR/lib DIR/src/a.bin", 1, nil, "is a hard link to its file a.bin"},
 		{"write --library DIR/lib --json DIR/missing.img", 1, []string{`"outcome": "refused"`, `"error"`}, "missing.img"},
+		{"write --library DIR/lib DIR/missing.img", 1, nil, "kioskctl: stat " + filepath.Join(dir, "missing.img") + ": no such file or directory\n"},
+		{"check --library DIR/lib DIR/missing.img", 1, nil, "kioskctl: open " + filepath.Join(dir, "missing.img") + ": no such file or directory\n"},
+		{"write --library DIR/lib DIR/empty.img", 1, nil, "kioskctl: " + filepath.Join(dir, "empty.img") + ": too-small: drive too small: tier 1 needs 5015 bytes plus FAT overhead; the drive has 0 bytes free"},
+		{"write --library DIR/lib --json DIR/tiny.img", 1, []string{`"outcome": "too-small"`}, "too-small"},
 		{"write --library DIR/nolib --json DIR/stick.img", 1, []string{`"outcome": "failed"`, `"error": "`}, "is not a library"},
 		{"write --library DIR/lib DIR/stick.img", 0, []string{"WARNING: the library is unsigned: written anyway because no --pub was given"}, ""},
 		{"library keygen --out DIR/key", 0, nil, ""},
