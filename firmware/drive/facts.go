@@ -57,8 +57,9 @@ func (h *Host) facts(ctx context.Context, d Drive) Facts {
 		return Facts{Err: err}
 	}
 	boot := h.withSlaves([]string{h.bootDevice()})
+	backs := h.loopBackings()
 	for _, name := range family {
-		f.InUse = f.InUse || used[name] || h.held(name)
+		f.InUse = f.InUse || used[name] || h.held(name) || backs[name]
 		f.Boot = f.Boot || boot[name]
 	}
 	if d.USB && !d.Partition && d.Size > 0 {
@@ -99,6 +100,26 @@ func (h *Host) family(disk string) ([]string, error) {
 func (h *Host) held(name string) bool {
 	ents, err := os.ReadDir(h.path("sys", "class", "block", name, "holders"))
 	return err == nil && len(ents) > 0
+}
+
+// loopBackings is the set of block devices that a loop device reads and
+// writes as its backing file (losetup /dev/loop1 /dev/sdb). The kernel
+// lists no holder for them, and does not keep an exclusive open on them,
+// yet writing one overwrites whatever the loop device holds, mounted or
+// not.
+func (h *Host) loopBackings() map[string]bool {
+	set := map[string]bool{}
+	ents, _ := os.ReadDir(h.path("sys", "class", "block"))
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "loop") {
+			continue
+		}
+		b := readTrimmed(h.path("sys", "class", "block", e.Name(), "loop", "backing_file"))
+		if name := h.nameOfDevPath(strings.TrimSuffix(b, " (deleted)")); name != "" {
+			set[name] = true
+		}
+	}
+	return set
 }
 
 // usedDevices is the set of kernel names of block devices that hold a
@@ -185,7 +206,7 @@ func (h *Host) swapDevices() ([]string, error) {
 // PARTUUID in the partition's uevent) can be resolved from sysfs; the root
 // filesystem is mounted anyway, which usedDevices catches.
 func (h *Host) bootDevice() string {
-	b, err := os.ReadFile(h.path("proc", "cmdline"))
+	b, err := readAttr(h.path("proc", "cmdline"))
 	if err != nil {
 		return ""
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // Host reads block devices from one machine's sysfs, procfs and /dev.
@@ -236,9 +238,19 @@ func parseDevNum(major, minor string) (DevNum, error) {
 	return DevNum{uint32(ma), uint32(mi)}, nil
 }
 
+// maxAttr caps a read of a sysfs or proc attribute. The kernel serves at
+// most a page; the cap holds for a tree that is not the kernel's.
+const maxAttr = 64 << 10
+
+// readAttr reads a sysfs or proc attribute: a regular file, not a link,
+// of at most maxAttr bytes.
+func readAttr(path string) ([]byte, error) {
+	return regfile.ReadFile(path, regfile.Refuse, maxAttr)
+}
+
 // readEnv reads a KEY=VALUE per line file such as sysfs "uevent".
 func readEnv(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readAttr(path)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +264,7 @@ func readEnv(path string) (map[string]string, error) {
 }
 
 func readUint(path string) (uint64, error) {
-	b, err := os.ReadFile(path)
+	b, err := readAttr(path)
 	if err != nil {
 		return 0, err
 	}
@@ -265,7 +277,7 @@ func readUint(path string) (uint64, error) {
 
 // readTrimmed reads an optional attribute; absent means empty.
 func readTrimmed(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := readAttr(path)
 	if err != nil {
 		return ""
 	}

@@ -251,3 +251,58 @@ func TestRootDiskInUse(t *testing.T) {
 		t.Errorf("Eligible(root disk %s as if on USB) = %v, %v; want false, %v", name, ok, r, SystemDisk)
 	}
 }
+
+// TestLoopBackingInUse attaches a loop device over another loop device,
+// as `losetup -f /dev/loop0` does: the device below is in use although
+// the kernel lists no holder for it, before and after a file system on
+// the one above is mounted.
+func TestLoopBackingInUse(t *testing.T) {
+	needRoot(t, "losetup", "mkfs.ext4", "mount", "umount")
+	img := filepath.Join(t.TempDir(), "below.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	attach := func(backing string) string {
+		out, err := exec.Command("losetup", "-f", "--show", backing).CombinedOutput()
+		if err != nil {
+			t.Fatalf("losetup -f --show %s: %v\n%s", backing, err, out)
+		}
+		dev := strings.TrimSpace(string(out))
+		t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+		return dev
+	}
+	below := attach(img)
+	h := &Host{}
+	inUse := func() bool {
+		d, err := h.Drive(filepath.Base(below))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := h.Facts(context.Background(), d)
+		if f.Err != nil {
+			t.Fatalf("Facts(%s) = %+v", below, f)
+		}
+		return f.InUse
+	}
+	if inUse() {
+		t.Fatalf("Facts(%s) with nothing on it: InUse; want not", below)
+	}
+	above := attach(below)
+	if !inUse() {
+		t.Errorf("Facts(%s), the backing device of %s: not InUse; want InUse", below, above)
+	}
+	if out, err := exec.Command("mkfs.ext4", "-q", above).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4 %s: %v\n%s", above, err, out)
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", above, mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount %s: %v\n%s", above, err, out)
+	}
+	defer exec.Command("umount", mnt).Run()
+	if !inUse() {
+		t.Errorf("Facts(%s), below %s mounted on %s: not InUse; want InUse", below, above, mnt)
+	}
+}
