@@ -187,7 +187,7 @@ func (p Profile) check() *problem {
 			return newProblem(key+".paths", "no USB port paths")
 		}
 		for _, path := range port.Paths {
-			if !portPathRE.MatchString(path) {
+			if !IsPortPath(path) {
 				return newProblem(key+".paths", fmt.Sprintf("%q is not a USB port path like \"1-1.2\"", path))
 			}
 			if other, ok := paths[path]; ok {
@@ -236,3 +236,8 @@ type wire struct {
 	label string
 	kind  string // button, status, green, red, lcd, power, ground
 }
+
+// IsPortPath reports whether s has the form of a USB port path as
+// /sys/bus/usb/devices names them: bus, dash, port numbers joined by dots
+// ("1-1.2").
+func IsPortPath(s string) bool { return portPathRE.MatchString(s) }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"flashkiosk/board"
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/library"
 )
@@ -40,8 +41,17 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 			continue
 		}
 		path, name, ok := strings.Cut(kv, "=")
-		if !ok || path == "" || name == "" {
-			return &usageError{msg: fmt.Sprintf("--ports: %q is not PATH=NAME", kv), usage: in.usage()}
+		var why string
+		switch other, twice := h.Ports[path]; {
+		case !ok || path == "" || name == "":
+			why = fmt.Sprintf("%q is not PATH=NAME", kv)
+		case !board.IsPortPath(path):
+			why = fmt.Sprintf("%q is not a USB port path like \"1-1.2\"", path)
+		case twice:
+			why = fmt.Sprintf("%s is given twice (%s and %s): a port path belongs to one port", path, other, name)
+		}
+		if why != "" {
+			return &usageError{msg: "--ports: " + why, usage: in.usage()}
 		}
 		h.Ports[path] = name
 	}

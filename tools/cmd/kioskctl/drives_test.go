@@ -77,6 +77,8 @@ func TestDrivesList(t *testing.T) {
 				"sda      30.8 GB  A (1-1.1)  SanDisk Ultra  yes\n",
 		}, ""},
 		{"drives --root DIR --ports 1-1.1", 2, nil, `--ports: "1-1.1" is not PATH=NAME`},
+		{"drives --root DIR --ports 1-1=A,1-1=B", 2, nil, "--ports: 1-1 is given twice (A and B): a port path belongs to one port"},
+		{"drives --root DIR --ports usb1=A", 2, nil, `--ports: "usb1" is not a USB port path like "1-1.2"`},
 		{"drives --root DIR extra", 2, nil, "want 0 argument(s), got 1"},
 		{"drives --root DIR/nothing", 1, nil, "scan block devices"},
 	})

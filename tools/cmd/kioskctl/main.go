@@ -44,11 +44,51 @@ func commands() []command {
 	}
 }
 
+// Exit statuses: 0 success, 1 failure (a refused target, a drive that
+// did not pass, an interrupted job), 2 a wrong command line, and
+// exitInterrupted when a second interrupt ends the program at once.
+const exitInterrupted = 130
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupts(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// interrupts returns a context cancelled by the first SIGINT or SIGTERM,
+// so that a job can stop cleanly and say what it leaves behind. A second
+// one calls exit(exitInterrupted) at once, whatever the program is
+// waiting for. stop ends the watch.
+func interrupts(stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case s := <-sig:
+				n++
+				if n == 1 {
+					fmt.Fprintf(stderr, "kioskctl: %v: stopping (again to exit at once)\n", s)
+					cancel()
+					continue
+				}
+				fmt.Fprintf(stderr, "kioskctl: %v again: exiting at once\n", s)
+				exit(exitInterrupted)
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
 }
 
 // usageError is a wrong command line; usage is the help that fits it.

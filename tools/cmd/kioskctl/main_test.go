@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"flashkiosk/firmware/library"
 )
@@ -219,5 +221,42 @@ func TestSize(t *testing.T) {
 		if got := digits(n); got != want {
 			t.Errorf("digits(%d) = %q; want %q", n, got, want)
 		}
+	}
+}
+
+// TestInterrupts sends this process two real SIGINTs: the first cancels
+// the context, the second exits at once with status 130.
+func TestInterrupts(t *testing.T) {
+	var stderr syncBuffer
+	exited := make(chan int, 1)
+	ctx, stop := interrupts(&stderr, func(code int) { exited <- code })
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first SIGINT did not cancel the context within 10 s")
+	}
+	select {
+	case code := <-exited:
+		t.Fatalf("the first SIGINT exited with %d; want only the context cancelled", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exited:
+		if code != exitInterrupted {
+			t.Errorf("the second SIGINT exited with %d; want %d", code, exitInterrupted)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second SIGINT did not exit within 10 s")
+	}
+	want := "kioskctl: interrupt: stopping (again to exit at once)\nkioskctl: interrupt again: exiting at once\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("stderr = %q; want %q", got, want)
 	}
 }
