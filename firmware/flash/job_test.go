@@ -457,21 +457,12 @@ func TestWriteCancel(t *testing.T) {
 			head := make([]byte, 2*mib)
 			f.ReadAt(head, 0)
 			for _, off := range []int{0, 1 * mib, 1*mib + 6*512} {
-				if !isZeroBytes(head[off : off+512]) {
+				if !isZeros(head[off : off+512]) {
 					t.Errorf("sector at %d holds data after an interrupted write; want zeros", off)
 				}
 			}
 		})
 	}
-}
-
-func isZeroBytes(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func TestWriteContentCorrupt(t *testing.T) {

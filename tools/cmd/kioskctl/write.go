@@ -175,16 +175,24 @@ func interruptedAt(p flash.Progress) string {
 	return fmt.Sprintf("while %s, after every byte was written: the drive is wiped but not verified", p.Phase)
 }
 
+// parseWipe reads a --wipe value.
+func parseWipe(s string) (flash.Wipe, error) {
+	switch s {
+	case "zero":
+		return flash.WipeZero, nil
+	case "random":
+		return flash.WipeRandom, nil
+	}
+	return 0, fmt.Errorf("--wipe %q: want zero or random", s)
+}
+
 // writeOptions turns the write command's option flags into a job's
 // options, refusing a bad one before anything is opened.
 func writeOptions(fl writeFlags) (flash.Options, error) {
 	var opts flash.Options
-	switch fl.wipe {
-	case "zero":
-	case "random":
-		opts.Wipe = flash.WipeRandom
-	default:
-		return opts, fmt.Errorf("--wipe %q: want zero or random", fl.wipe)
+	var err error
+	if opts.Wipe, err = parseWipe(fl.wipe); err != nil {
+		return opts, err
 	}
 	switch fl.fake {
 	case "use-real":

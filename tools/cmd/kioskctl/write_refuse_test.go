@@ -71,5 +71,10 @@ func TestWriteRefusesBadInput(t *testing.T) {
 	runSteps(t, dir, []step{
 		{"write --library DIR/lib DIR/stick.img", 1, nil, "holds a content library (in partition 1): refused (give --force to overwrite it)"},
 		{"write --library DIR/lib --force DIR/stick.img", 0, []string{"done: "}, ""},
+		{"check --library DIR/lib DIR/stick.img", 0, []string{"free space: not checked (give --wipe zero or --wipe random to check that it holds only the fill)"}, ""},
+		{"check --library DIR/lib --wipe zero DIR/stick.img", 0, []string{"of it free space, the rest gaps and file ends): all of it holds the zero fill", "OK: "}, ""},
+		{"check --library DIR/lib --wipe random DIR/stick.img", 1, []string{": the random fill is not in "}, "but the random fill is not in "},
+		{"check --library DIR/lib --json --wipe zero DIR/stick.img", 0, []string{`"ok": true`, `"fill": "zero"`}, ""},
+		{"check --library DIR/lib --wipe ones DIR/stick.img", 2, nil, `--wipe "ones": want zero or random`},
 	})
 }
