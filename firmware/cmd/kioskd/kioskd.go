@@ -21,6 +21,7 @@ import (
 	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/panel"
 	"flashkiosk/firmware/refresh"
+	"flashkiosk/firmware/regfile"
 	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/firmware/watchdog"
 	"flashkiosk/hal"
@@ -309,7 +310,7 @@ func (s *sources) release() {
 func locate(ctx context.Context, o options, host *drive.Host, display hal.Display, logf func(string, ...any)) *sources {
 	s := &sources{configName: o.config, library: o.library, journal: o.journal}
 	if o.config != "" {
-		s.config, s.configErr = os.ReadFile(o.config)
+		s.config, s.configErr = regfile.ReadFile(o.config, regfile.Follow, board.MaxFileBytes)
 	}
 	if o.key != "" {
 		s.key, s.keyErr = library.ReadPublicKey(o.key)
@@ -410,11 +411,20 @@ func loadConfig(s *sources, model string, logf func(string, ...any)) (*board.Con
 	cfg.Board = board.Choice{Setting: board.Auto, Model: board.CleanModel(model), Detected: cfg.Profile.Name}
 	logf("kioskd: config: %v", s.configErr)
 	msg := "CFG " + filepath.Base(s.configName)
-	var ce *board.ConfigError
-	if errors.As(s.configErr, &ce) {
+	var (
+		ce *board.ConfigError
+		tl *regfile.TooLargeError
+		nr *regfile.NotRegularError
+	)
+	switch {
+	case errors.As(s.configErr, &ce):
 		msg = ce.Short(cfg.Profile.LCD.Cols)
-	} else if errors.Is(s.configErr, os.ErrNotExist) || errors.Is(s.configErr, sysdisk.ErrNotFound) {
+	case errors.Is(s.configErr, os.ErrNotExist) || errors.Is(s.configErr, sysdisk.ErrNotFound):
 		msg = "NO kiosk.toml"
+	case errors.As(s.configErr, &tl):
+		msg = "CFG TOO LARGE"
+	case errors.As(s.configErr, &nr):
+		msg = "CFG NOT A FILE"
 	}
 	logf("kioskd: showing board %s's panel to say so", cfg.Profile.Name)
 	return cfg, &fatal{panel.BadConfig, msg}

@@ -295,16 +295,26 @@ func TestRefusesToWork(t *testing.T) {
 	lib, pub := testLibrary(t)
 	_, otherPub := testLibrary(t)
 	good := "board = \"vm\"\nmin_size = \"32MiB\"\n"
+	fifo := filepath.Join(t.TempDir(), "kiosk.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, config, key, lcd, log string
+		path                        string // kiosk.toml's path instead of a file holding config
 	}{
-		{"bad config", good + "fill = \"blue\"\n", pub, "CFG L3 fill", "kiosk.toml:3: fill"},
-		{"untrusted key", good, otherPub, "LIBRARY BAD SIG", "which is not trusted"},
+		{"bad config", good + "fill = \"blue\"\n", pub, "CFG L3 fill", "kiosk.toml:3: fill", ""},
+		{"untrusted key", good, otherPub, "LIBRARY BAD SIG", "which is not trusted", ""},
+		{"config too large", good + strings.Repeat("# a comment line\n", 5000), pub, "CFG TOO LARGE", "is too large: 85032 bytes, at most 65536 allowed", ""},
+		{"config a FIFO", "", pub, "CFG NOT A FILE", "is a FIFO, not a regular file", fifo},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dev := loopDrive(t, driveSize)
-			cfg := writeFile(t, "kiosk.toml", tc.config)
+			cfg := tc.path
+			if cfg == "" {
+				cfg = writeFile(t, "kiosk.toml", tc.config)
+			}
 			k := startKioskd(t, "-config", cfg, "-key", tc.key, "-library", lib, "-journal", journalFile(t), "-watchdog", "",
 				"-unsafe-test-usb", filepath.Base(dev)+"=1")
 			k.until("the fatal screen", func(v sim.View, logs []string) bool {

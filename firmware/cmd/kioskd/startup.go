@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"flashkiosk/board"
+	"flashkiosk/firmware/regfile"
 	"flashkiosk/hal"
 )
 
@@ -18,7 +18,9 @@ const boardWarning = 5 * time.Second
 
 // readModel returns the device tree's model under root ("" without one).
 func readModel(root string) string {
-	b, err := os.ReadFile(filepath.Join(root, "proc", "device-tree", "model"))
+	// The kernel's model string is tens of bytes; the cap keeps a tree
+	// that is not the kernel's from costing more.
+	b, err := regfile.ReadFile(filepath.Join(root, "proc", "device-tree", "model"), regfile.Follow, 4<<10)
 	if err != nil {
 		return ""
 	}

@@ -168,13 +168,13 @@ func TestDrivesLoop(t *testing.T) {
 	runSteps(t, t.TempDir(), []step{
 		{"drives", 0, []string{name + "  ", "315 MB", "no: not on USB"}, ""},
 	})
-	waitJSON(t, &watchOut, "added", name)
+	_, added := waitJSON(t, &watchOut, "added", name, 300<<20, -1)
 	if out, err := exec.Command("losetup", "-d", loop).CombinedOutput(); err != nil {
 		t.Fatalf("losetup -d: %v\n%s", err, out)
 	}
 	attached = false
-	rec := waitJSON(t, &watchOut, "removed", name)
-	if rec["reason"] != "not on USB" || rec["size"] != float64(300<<20) || rec["usb"] != false {
+	rec, _ := waitJSON(t, &watchOut, "removed", name, 300<<20, added)
+	if rec["reason"] != "not on USB" || rec["usb"] != false {
 		t.Errorf("drives --watch removed record %v; want size %d, not on USB", rec, 300<<20)
 	}
 	cancel()
@@ -183,20 +183,22 @@ func TestDrivesLoop(t *testing.T) {
 	}
 }
 
-// waitJSON waits for a --watch --json line about event and name.
-func waitJSON(t *testing.T, out *syncBuffer, event, name string) map[string]any {
+// waitJSON waits for a --watch --json line about event and name, of the
+// given size, after line after (other tests' loop devices come and go
+// meanwhile, and take the same names); it returns the record and its line.
+func waitJSON(t *testing.T, out *syncBuffer, event, name string, size int64, after int) (map[string]any, int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
-		for sc.Scan() {
+		for line := 0; sc.Scan(); line++ {
 			var r map[string]any
-			if json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == event && r["name"] == name {
-				return r
+			if line > after && json.Unmarshal(sc.Bytes(), &r) == nil && r["event"] == event && r["name"] == name && r["size"] == float64(size) {
+				return r, line
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("drives --watch --json printed no %s event for %s within 5s:\n%s", event, name, out.String())
-	return nil
+	t.Fatalf("drives --watch --json printed no %s event for %s of %d bytes within 5s:\n%s", event, name, size, out.String())
+	return nil, 0
 }
