@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -318,26 +319,55 @@ func (p *Panel) set(name string, pressed bool, t time.Time) error {
 // read acts on the button lines of r until r ends or ctx is done.
 func (p *Panel) read(ctx context.Context, r io.Reader) {
 	defer close(p.done)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 64*1024)
-	for sc.Scan() {
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than any panel line: skip to its end and go
+			// on reading, so that one bad line does not stop the panel.
+			n := len(line)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				n += len(line)
+			}
+			p.log(fmt.Errorf("panel line of %d bytes skipped: at most %d", n, maxLine))
+			line = nil
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		m, ok, err := Decode(sc.Bytes())
+		if len(line) > 0 {
+			p.handle(ctx, line)
+		}
 		if err != nil {
-			p.log(err)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if err := p.act(ctx, m); err != nil {
-			p.log(fmt.Errorf("panel line %q: %w", strings.TrimSpace(sc.Text()), err))
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				p.log(fmt.Errorf("sim: read panel lines: %w", err))
+			}
+			return
 		}
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		p.log(fmt.Errorf("sim: read panel lines: %w", err))
+}
+
+// maxLine is the longest input line the panel reads; a longer one is
+// skipped. Button, press and sync lines are well under 100 bytes.
+const maxLine = 64 << 10
+
+// maxPressMS is the longest press a press line may ask for: a minute,
+// longer than any hold the kiosk knows.
+const maxPressMS = 60_000
+
+// handle acts on one input line.
+func (p *Panel) handle(ctx context.Context, line []byte) {
+	m, ok, err := Decode(line)
+	if err != nil {
+		p.log(err)
+		return
+	}
+	if !ok {
+		return
+	}
+	if err := p.act(ctx, m); err != nil {
+		p.log(fmt.Errorf("panel line %s: %w", quoteLine(bytes.TrimSpace(line)), err))
 	}
 }
 
@@ -350,8 +380,8 @@ func (p *Panel) act(ctx context.Context, m Message) error {
 		}
 		return p.set(m.Button, *m.Pressed, p.clock.Now())
 	case "press":
-		if m.Press == "" || m.MS < 0 {
-			return errors.New(`a press line needs "press" and "ms" of 0 or more`)
+		if m.Press == "" || m.MS < 0 || m.MS > maxPressMS {
+			return fmt.Errorf(`a press line needs "press" and "ms" from 0 to %d`, maxPressMS)
 		}
 		if err := p.set(m.Press, true, p.clock.Now()); err != nil {
 			return err

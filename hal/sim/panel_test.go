@@ -263,6 +263,10 @@ func TestButtons(t *testing.T) {
 			[]event{{"info", true, 0}}, 5},
 		{"no final newline", `@panel {"button":"go","pressed":true}`,
 			[]event{{"go", true, 0}}, 0},
+		{"a line over 64 KiB skipped, the next one read", "@panel {\"lcd\":[\"" + strings.Repeat("x", 70000) + "\"]}\n@panel {\"button\":\"go\",\"pressed\":true}\n",
+			[]event{{"go", true, 0}}, 1},
+		{"a press of more than a minute refused", "@panel {\"press\":\"go\",\"ms\":1000000000}\n@panel {\"press\":\"info\",\"ms\":60000}\n",
+			[]event{{"info", true, 0}, {"info", false, time.Minute}}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

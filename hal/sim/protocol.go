@@ -67,10 +67,10 @@ func Decode(line []byte) (m Message, ok bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(rest))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return Message{}, false, fmt.Errorf("panel line %q: %w", line, err)
+		return Message{}, false, fmt.Errorf("panel line %s: %w", quoteLine(line), err)
 	}
 	if dec.More() {
-		return Message{}, false, fmt.Errorf("panel line %q: text after the object", line)
+		return Message{}, false, fmt.Errorf("panel line %s: text after the object", quoteLine(line))
 	}
 	switch kinds := m.kinds(); len(kinds) {
 	case 0:
@@ -78,8 +78,16 @@ func Decode(line []byte) (m Message, ok bool, err error) {
 	case 1:
 		return m, true, nil
 	default:
-		return Message{}, false, fmt.Errorf("panel line %q: mixes %s", line, strings.Join(kinds, " and "))
+		return Message{}, false, fmt.Errorf("panel line %s: mixes %s", quoteLine(line), strings.Join(kinds, " and "))
 	}
+}
+
+// quoteLine quotes a line for an error, cut to its first 100 bytes.
+func quoteLine(line []byte) string {
+	if len(line) <= 100 {
+		return strconv.Quote(string(line))
+	}
+	return fmt.Sprintf("%q… (%d bytes)", line[:100], len(line))
 }
 
 // Kind names the kind of line m is: "lcd", "led", "button", "press" or
