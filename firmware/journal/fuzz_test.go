@@ -18,6 +18,9 @@ func FuzzOpen(f *testing.F) {
 		ro, roErr := OpenReadOnly(bytes.NewReader(data))
 		if roErr == nil {
 			checkSectors(t, "OpenReadOnly", ro, data)
+			if d := ro.Damaged(); d < 0 || d > int(ro.slots) {
+				t.Fatalf("OpenReadOnly().Damaged() = %d; want 0..%d, the ring's size", d, ro.slots)
+			}
 		}
 		dev := newMemDevice(data)
 		j, err := Open(dev)
