@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -95,9 +96,11 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 		return r
 	})
 	df := &kiosk.DriveFlasher{Host: host, Eligible: policy.Eligible, Options: jobOptions(cfg, lib)}
+	var jobs atomic.Int64
 	flasher := kiosk.FlasherFunc(func(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
 		logf("port %s: %s: job started", d.Port, d)
 		res, err := df.Flash(ctx, d, progress)
+		defer func() { logf("kioskd: resources after %d jobs: %s", jobs.Add(1), resources()) }()
 		var pulled *kiosk.RemovedError
 		switch {
 		case errors.As(err, &pulled):

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -221,6 +222,9 @@ const driveSize = 64 << 20
 // USB drives in ports 1 to 3: they show as ready, GO starts all three, all
 // three end done, and afterwards each holds the library (flash.Check), no
 // donor data, and the journal holds three records.
+// resourcesRE matches kioskd's line on what it holds after a job.
+var resourcesRE = regexp.MustCompile(`kioskd: resources after \d+ jobs: rss \d+ kB, \d+ fds, \d+ goroutines$`)
+
 func TestThreeDrives(t *testing.T) {
 	lib, pub := testLibrary(t)
 	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\nlabel = \"KIOSK TEST\"\n")
@@ -240,10 +244,18 @@ func TestThreeDrives(t *testing.T) {
 		return countLogs(logs, ": done: ") == 3 && v.Has("P1 DONE", "P2 DONE", "P3 DONE") &&
 			v.LEDs["1.green"] && v.LEDs["2.green"] && v.LEDs["3.green"]
 	})
-	v, _ := k.console.Snapshot()
+	k.until("the resources after the third job", func(_ sim.View, logs []string) bool {
+		return countLogs(logs, "kioskd: resources after 3 jobs: rss ") == 1
+	})
+	v, logs := k.console.Snapshot()
 	for i := 1; i <= 3; i++ {
 		if red := v.LEDs[fmt.Sprintf("%d.red", i)]; red {
 			t.Errorf("port %d's red LED is on after a good write", i)
+		}
+	}
+	for _, l := range logs {
+		if strings.Contains(l, "kioskd: resources after") && !resourcesRE.MatchString(l) {
+			t.Errorf("resources line %q; want rss N kB, N fds, N goroutines", l)
 		}
 	}
 	k.stop()
