@@ -4,7 +4,7 @@ GO ?= go
 # Commands the targets need, and the Debian package each comes from.
 NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools mtype:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils cpio:cpio xz:xz-utils fdtput:device-tree-compiler
 
-.PHONY: all build test bench fuzz deps clean image demo demo-interactive
+.PHONY: soak all build test bench fuzz deps clean image demo demo-interactive
 
 all: build
 
@@ -46,6 +46,12 @@ test: deps
 bench: build
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -run '^$$' -bench . -benchmem ./...
 	PATH="$$PATH:/usr/sbin:/sbin" $(GO) run ./tools/cmd/drivebench -kioskctl out/kioskctl
+
+# soak runs the kiosk in qemu through 200 sticks in a row, some pulled
+# mid-job, and reports its memory, descriptors and goroutines and the
+# journal after it wraps (about ten minutes; not part of test).
+soak: deps
+	PATH="$$PATH:/usr/sbin:/sbin" $(GO) test -count=1 -tags soak -run '^TestSoak$$' -timeout 60m -v ./tools/e2e
 
 # fuzz runs each fuzz target open-ended for FUZZTIME (default 1m).
 FUZZTIME ?= 1m
