@@ -63,7 +63,7 @@ func (h *Host) facts(ctx context.Context, d Drive) Facts {
 		f.Boot = f.Boot || boot[name]
 	}
 	if d.USB && !d.Partition && d.Size > 0 {
-		f.Master, f.Err = h.isMaster(ctx, d)
+		f.Master, f.NotMaster, f.Err = h.isMaster(ctx, d)
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package drive
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,9 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"flashkiosk/firmware/fat"
 )
 
 // fatImage makes a 64 MiB disk image with one FAT32 volume, by mkfs.fat
@@ -140,10 +146,10 @@ func TestMasterVolume(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, _ := f.Stat()
-		got, err := masterVolume(f, uint64(st.Size()), tc.v)
+		got, why, err := masterVolume(f, uint64(st.Size()), tc.v)
 		f.Close()
-		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("%s: masterVolume() = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
+		if got != tc.want || (err != nil) != tc.wantErr || (why == "") != (got || err != nil) {
+			t.Errorf("%s: masterVolume() = %v, %q, %v; want %v, a reason if not, error %v", tc.name, got, why, err, tc.want, tc.wantErr)
 		}
 	}
 
@@ -165,9 +171,9 @@ func TestMasterVolume(t *testing.T) {
 		{"read error", failingReader{}, 1 << 30, true},
 		{"absurd size", bytesReaderAt(zeros), 1 << 63, true},
 	} {
-		got, err := masterVolume(tc.r, tc.size, nil)
-		if got || (err != nil) != tc.wantErr {
-			t.Errorf("%s: masterVolume() = %v, %v; want false, error %v", tc.name, got, err, tc.wantErr)
+		got, why, err := masterVolume(tc.r, tc.size, nil)
+		if got || (err != nil) != tc.wantErr || (why == "") != tc.wantErr {
+			t.Errorf("%s: masterVolume() = %v, %q, %v; want false, a reason or error %v", tc.name, got, why, err, tc.wantErr)
 		}
 	}
 }
@@ -221,5 +227,76 @@ func TestFactsMaster(t *testing.T) {
 	d, _ := h.Drive("sdb")
 	if f := h.Facts(context.Background(), d); f.Err == nil {
 		t.Errorf("Facts(sdb) without a device file = %+v; want an error", f)
+	}
+}
+
+// TestMasterVolumeHostile checks that a stick whose FAT claims more than
+// it holds, or links its chains wrongly, is no master drive, says why, and
+// is found so at once, without reading or allocating what it claims.
+func TestMasterVolumeHostile(t *testing.T) {
+	img := fatImage(t, true, map[string]string{"manifest.json": strings.Repeat("{}", 3000), "manifest.sig": goodSig})
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := fat.OpenVolume(bytesReaderAt(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("OpenVolume(clean image) = %v", err)
+	}
+	entry := func(name string) *fat.DirEntry {
+		st, err := vol.Stat(name)
+		if err != nil {
+			t.Fatalf("Stat(%s) = %v", name, err)
+		}
+		return st.Sys().(*fat.DirEntry)
+	}
+	const boot = 1 << 20 // the partition fatImage makes
+	fatStart := int64(boot + 512*int(binary.LittleEndian.Uint16(data[boot+14:])))
+	type patch struct {
+		off int64
+		b   []byte
+	}
+	le32 := func(off int64, v uint32) patch { return patch{off, binary.LittleEndian.AppendUint32(nil, v)} }
+	size := func(name string, n uint32) patch { return le32(entry(name).Offset+28, n) }
+	manifest, sig := entry("manifest.json"), entry("manifest.sig")
+	for _, tc := range []struct {
+		desc    string
+		patches []patch
+		want    string
+	}{
+		{"manifest claims 4 GiB", []patch{size("manifest.json", 0xFFFFFFFF)},
+			"manifest.json is 4294967295 bytes; at most 67108864 are read"},
+		{"signature claims 4 GiB", []patch{size("manifest.sig", 0xFFFFFFFF)},
+			"manifest.sig is 4294967295 bytes; at most 65536 are read"},
+		{"manifest claims 60 MiB, holds less", []patch{size("manifest.json", 60<<20)},
+			"damaged FAT32 volume: open manifest.json: "},
+		{"manifest chain loops", []patch{size("manifest.json", 60<<20), le32(fatStart+4*int64(manifest.FirstCluster), manifest.FirstCluster)},
+			"loops back to cluster"},
+		{"manifest in the signature's cluster", []patch{
+			{manifest.Offset + 26, binary.LittleEndian.AppendUint16(nil, uint16(sig.FirstCluster))}, // the high word is 0 on 64 MiB
+			size("manifest.json", uint32(len(goodSig)))},
+			"cross-linked"},
+	} {
+		clean := bytes.Clone(data)
+		for _, p := range tc.patches {
+			copy(data[p.off:], p.b)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		got, why, err := masterVolume(bytesReaderAt(data), uint64(len(data)), testVerifier)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if got || err != nil || !strings.Contains(why, tc.want) {
+			t.Errorf("%s: masterVolume() = %v, %q, %v; want false, a reason saying %q", tc.desc, got, why, err, tc.want)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: masterVolume allocated %d bytes; want at most 1 MiB", tc.desc, n)
+		}
+		if took > time.Second {
+			t.Errorf("%s: masterVolume took %v; want it at once", tc.desc, took)
+		}
+		data = clean
 	}
 }

@@ -55,6 +55,11 @@ type Facts struct {
 	// Master: the disk's first FAT32 partition holds a content library
 	// whose signature verifies.
 	Master bool
+	// NotMaster says, for logs, why a disk that was checked is not a master
+	// drive: no FAT32 volume, a damaged one, no signature, a manifest too
+	// large to read, a signature that does not verify. "" for a master
+	// drive or one not checked.
+	NotMaster string
 	// Err, when not nil, says the facts are incomplete; the drive is then
 	// refused with CannotCheck.
 	Err error

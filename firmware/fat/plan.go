@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -294,37 +293,6 @@ func (l *Layout) DataEnd() int64 { return l.g.ClusterOffset(2 + l.used) }
 // endIndex is the index in l.ends of the first chain end at or after c.
 func (l *Layout) endIndex(c uint32) int {
 	return sort.Search(len(l.ends), func(i int) bool { return l.ends[i] >= c })
-}
-
-// NormalizeLabel returns label as Windows stores it in the boot sector
-// (upper-cased; "" is DefaultLabel), or why it cannot be a volume label:
-// at most 11 characters, not starting with a space, 8.3 characters and
-// spaces only.
-func NormalizeLabel(label string) (string, error) {
-	if label == "" {
-		return DefaultLabel, nil
-	}
-	up := strings.ToUpper(label)
-	if len(up) > 11 || strings.HasPrefix(up, " ") {
-		return "", fmt.Errorf("%q: at most 11 characters, not starting with a space", label)
-	}
-	for i := 0; i < len(up); i++ {
-		if up[i] != ' ' && !shortChar(up[i]) {
-			return "", fmt.Errorf("%q: character %q is not allowed (A-Z, 0-9, space and %s)", label, up[i], shortChars)
-		}
-	}
-	return up, nil
-}
-
-// encodeLabel turns a label into the 11 bytes stored.
-func encodeLabel(label string) ([11]byte, error) {
-	var out [11]byte
-	up, err := NormalizeLabel(label)
-	if err != nil {
-		return out, fmt.Errorf("label %w", err)
-	}
-	copy(out[:], up+strings.Repeat(" ", 11-len(up)))
-	return out, nil
 }
 
 // encodeTime returns t as FAT date and time words.

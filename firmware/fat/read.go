@@ -62,8 +62,9 @@ type Volume struct {
 	freeKnown   bool
 	root        *DirEntry
 
-	fat  *rdLRU[int64, []byte]        // FAT pieces by index
-	dirs *rdLRU[rdDirKey, *rdDirList] // parsed directories
+	fat    *rdLRU[int64, []byte]        // FAT pieces by index
+	dirs   *rdLRU[rdDirKey, *rdDirList] // parsed directories
+	claims *rdClaims                    // clusters of the chains followed so far
 }
 
 // rdBoot holds the boot sector fields the reader uses, as stored.
@@ -115,16 +116,17 @@ func rdParseBoot(b []byte) rdBoot {
 }
 
 // rdShape reports whether sector b looks like a FAT boot sector at all,
-// and whether its BPB has FAT32's shape (no 16-bit FAT size, a 32-bit one),
-// which is how Linux tells FAT32 from FAT12/16 too; the cluster count is
-// not consulted, so tiny volumes work.
+// and whether its BPB has FAT32's shape (no 16-bit FAT size), which is how
+// Linux tells FAT32 from FAT12/16 too; the cluster count is not consulted,
+// so tiny volumes work. Sectors per cluster and the 32-bit FAT size are
+// left to rdOpenAt, so that a FAT32 boot sector with a zero or absurd one
+// is refused as corrupt, saying so, rather than taken for no FAT at all.
 func rdShape(b []byte) (isFAT, isFAT32 bool) {
 	s := rdParseBoot(b)
 	jump := b[0] == 0xE9 || b[0] == 0xEB
 	bps := s.bps == 512 || s.bps == 1024 || s.bps == 2048 || s.bps == 4096
-	spc := s.spc != 0 && s.spc&(s.spc-1) == 0
-	isFAT = jump && bps && spc && s.reserved != 0 && s.fats != 0
-	return isFAT, isFAT && s.fatSz16 == 0 && s.fatSz32 != 0
+	isFAT = jump && bps && s.reserved != 0 && s.fats != 0
+	return isFAT, isFAT && s.fatSz16 == 0
 }
 
 // OpenVolume opens the FAT32 volume on a device of size bytes: the whole
@@ -235,6 +237,10 @@ func rdOpenAt(r io.ReaderAt, start, end int64, sec []byte) (*Volume, error) {
 	switch {
 	case b.signature != 0xAA55:
 		return bad(510, "boot sector signature %#04x, want 0xaa55", b.signature)
+	case spc == 0 || spc&(spc-1) != 0:
+		return bad(13, "%d sectors per cluster; FAT has a power of two from 1 to 128", spc)
+	case b.fatSz32 == 0:
+		return bad(36, "FAT of 0 sectors")
 	case spc*bps > rdMaxClusterBytes:
 		return bad(13, "clusters of %d bytes; at most %d are supported", spc*bps, rdMaxClusterBytes)
 	case b.fats > 2:
@@ -288,6 +294,7 @@ func rdOpenAt(r io.ReaderAt, start, end int64, sec []byte) (*Volume, error) {
 		oem:         rdDecodeOEM(b.oem),
 		fat:         newRdLRU[int64, []byte](rdFATCacheBytes),
 		dirs:        newRdLRU[rdDirKey, *rdDirList](rdDirCacheEntries),
+		claims:      newRdClaims(),
 		root:        &DirEntry{Name: ".", Attr: attrDir, FirstCluster: b.rootCluster, Offset: start + 44},
 	}
 	if b.bootSig == 0x28 || b.bootSig == 0x29 {

@@ -79,19 +79,57 @@ func (v *Volume) rdNext(c uint32) (uint32, error) {
 // rdChain follows the cluster chain from first, which the entry at byte at
 // names, and returns its runs and length in clusters. A chain of more than
 // limit clusters is corrupt, and so is every link to a cluster that is
-// free, bad, reserved or outside the volume.
+// free, bad, reserved or outside the volume. The first time a chain is
+// followed its clusters are claimed for the entry at byte at: a cluster
+// that an earlier cluster of the chain, or another entry's chain, already
+// holds is refused as a loop or a cross-link, before the chain is followed
+// any further.
 func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, error) {
 	if first < 2 || first > v.maxCluster {
 		return nil, 0, rdCorrupt(at, "chain starts at cluster %d, outside 2..%d", first, v.maxCluster)
 	}
-	var exts []Extent
-	n := int64(0)
+	cl := v.claims
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	owner, known := cl.owner[first]
+	if known && owner != at {
+		return nil, 0, rdCorrupt(at, "cluster %d starts the chain of the entry at byte %d too (cross-linked)", first, owner)
+	}
+	exts, n, err := v.rdFollow(first, limit, at, !known)
+	if err != nil {
+		if !known {
+			cl.release(exts)
+		}
+		return nil, 0, err
+	}
+	if !known {
+		cl.owner[first] = at
+	}
+	return exts, n, nil
+}
+
+// rdFollow walks the chain from first for rdChain, claiming its clusters
+// if claim is set; on an error, exts holds the runs claimed so far.
+func (v *Volume) rdFollow(first uint32, limit, at int64, claim bool) (exts []Extent, n int64, err error) {
+	prev := int64(-1) // byte offset of the FAT entry that links to c; -1 for the first
 	for c := first; ; {
-		if n++; n > limit {
-			if i := rdFindCluster(exts, c); i >= 0 {
-				return nil, 0, rdCorrupt(at, "cluster chain from %d loops back to cluster %d", first, c)
+		if claim && v.claims.has(c) {
+			if prev < 0 {
+				return exts, 0, rdCorrupt(at, "cluster %d, where the chain starts, is in another file's or folder's chain (cross-linked)", c)
 			}
-			return nil, 0, rdCorrupt(at, "cluster chain from %d is longer than %d clusters", first, limit)
+			if rdFindCluster(exts, c) >= 0 {
+				return exts, 0, rdCorrupt(prev, "cluster chain from %d loops back to cluster %d", first, c)
+			}
+			return exts, 0, rdCorrupt(prev, "cluster chain from %d runs into cluster %d, which is in another file's or folder's chain (cross-linked)", first, c)
+		}
+		if n++; n > limit {
+			if rdFindCluster(exts, c) >= 0 {
+				return exts, 0, rdCorrupt(prev, "cluster chain from %d loops back to cluster %d", first, c)
+			}
+			return exts, 0, rdCorrupt(at, "cluster chain from %d is longer than %d clusters", first, limit)
+		}
+		if claim {
+			v.claims.set(c, true)
 		}
 		if k := len(exts) - 1; k >= 0 && exts[k].Cluster+exts[k].Count == c {
 			exts[k].Count++
@@ -100,20 +138,20 @@ func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, 
 		}
 		next, err := v.rdNext(c)
 		if err != nil {
-			return nil, 0, err
+			return exts, 0, err
 		}
 		entry := v.fatStart + int64(c)*4
 		switch {
 		case next >= rdEndOfChain:
 			return exts, n, nil
 		case next == 0:
-			return nil, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked free", c, first)
+			return exts, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked free", c, first)
 		case next == rdBadCluster:
-			return nil, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked bad", c, first)
+			return exts, 0, rdCorrupt(entry, "cluster %d in the chain from %d is marked bad", c, first)
 		case next < 2 || next > v.maxCluster:
-			return nil, 0, rdCorrupt(entry, "cluster %d links to %d, outside 2..%d", c, next, v.maxCluster)
+			return exts, 0, rdCorrupt(entry, "cluster %d links to %d, outside 2..%d", c, next, v.maxCluster)
 		}
-		c = next
+		prev, c = entry, next
 	}
 }
 

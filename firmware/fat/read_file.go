@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"time"
 )
@@ -186,4 +187,84 @@ func (d *rdDirFile) ReadDir(n int) ([]fs.DirEntry, error) {
 	out := d.list.list(d.pos, d.pos+n)
 	d.pos += n
 	return out, nil
+}
+
+// TooLargeError is a file that ReadFile refuses to read into memory
+// because it is larger than the caller's limit.
+type TooLargeError struct {
+	Name  string // the file's path
+	Size  int64  // its size as its entry states; 0 when the entry said less than the file holds
+	Limit int64  // the most the caller would read
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Size == 0 {
+		return fmt.Sprintf("%s holds more than its size says and more than %d bytes, the most read", e.Name, e.Limit)
+	}
+	return fmt.Sprintf("%s is %d bytes; at most %d are read", e.Name, e.Size, e.Limit)
+}
+
+// ReadFile reads the regular file name from fsys whole, if it holds at most
+// limit bytes, and allocates no more than that whatever the file claims: a
+// larger file is a *TooLargeError, found from its size before anything is
+// read, or from its contents if the size does not say. Use it rather than
+// fs.ReadFile for a file on a volume that may be hostile, whose directory
+// entry may claim up to 4 GiB. It works on any fs.FS; on a *Volume, a file
+// whose cluster chain does not match its size is a *CorruptError.
+func ReadFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	if limit < 0 {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("BUG: negative limit %d", limit)}
+	}
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		if st.IsDir() {
+			what = "is a folder"
+		}
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New(what)}
+	}
+	if st.Size() > limit {
+		return nil, &TooLargeError{Name: name, Size: st.Size(), Limit: limit}
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// One byte more than the size says, to see the end without growing.
+	buf := make([]byte, 0, min(st.Size(), limit)+1)
+	for idle := 0; ; {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, &TooLargeError{Name: name, Limit: limit}
+			}
+			buf = slices.Grow(buf, int(min(int64(len(buf)), limit+1-int64(len(buf)))))
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return rdLimited(name, buf, limit)
+		case err != nil:
+			return nil, err
+		case n > 0:
+			idle = 0
+		default:
+			if idle++; idle > 100 {
+				return nil, &fs.PathError{Op: "read", Path: name, Err: io.ErrNoProgress}
+			}
+		}
+	}
+}
+
+// rdLimited returns buf, the whole of file name, unless it holds more than
+// limit bytes.
+func rdLimited(name string, buf []byte, limit int64) ([]byte, error) {
+	if int64(len(buf)) > limit {
+		return nil, &TooLargeError{Name: name, Limit: limit}
+	}
+	return buf, nil
 }

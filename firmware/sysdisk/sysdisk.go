@@ -11,7 +11,6 @@ package sysdisk
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -85,8 +84,14 @@ func Find(h *drive.Host) (Disk, error) {
 	}
 }
 
-// ReadFile reads the file name from the FAT32 volume on the device or
-// image dev, without mounting it and without writing to it.
+// MaxFileSize is the most ReadFile reads: kiosk.toml and the key are a
+// few hundred bytes; a larger file, whatever size its FAT entry states, is
+// refused with a *fat.TooLargeError before anything is read.
+const MaxFileSize = 64 << 10
+
+// ReadFile reads the file name, of at most MaxFileSize bytes, from the
+// FAT32 volume on the device or image dev, without mounting it and without
+// writing to it.
 func ReadFile(dev, name string) ([]byte, error) {
 	f, err := os.Open(dev)
 	if err != nil {
@@ -101,7 +106,7 @@ func ReadFile(dev, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dev, err)
 	}
-	b, err := fs.ReadFile(v, name)
+	b, err := fat.ReadFile(v, name, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dev, err)
 	}

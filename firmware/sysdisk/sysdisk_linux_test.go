@@ -1,12 +1,16 @@
 package sysdisk
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"flashkiosk/firmware/fat"
 )
 
 // run runs a command and fails the test with its output if it fails.
@@ -64,5 +68,48 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(t.TempDir(), "none.img"), ConfigFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ReadFile(missing image) = %v; want not exist", err)
+	}
+}
+
+// TestReadFileHostile checks that a card whose FAT claims a huge or broken
+// kiosk.toml gives a typed error at once, allocating little.
+func TestReadFileHostile(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		size uint32
+		want any // the error type wanted
+	}{
+		{"4 GiB claimed", 0xFFFFFFFF, new(*fat.TooLargeError)},
+		{"just over the limit", MaxFileSize + 1, new(*fat.TooLargeError)},
+		{"more than its chain holds", MaxFileSize, new(*fat.CorruptError)},
+	} {
+		card := kioskImage(t, map[string]string{ConfigFile: "board = \"vm\"\n"})
+		f, err := os.OpenFile(card, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		v, err := fat.OpenVolume(f, st.Size())
+		if err != nil {
+			t.Fatalf("OpenVolume(card) = %v", err)
+		}
+		info, err := v.Stat(ConfigFile)
+		if err != nil {
+			t.Fatalf("Stat(%s) = %v", ConfigFile, err)
+		}
+		if _, err := f.WriteAt(binary.LittleEndian.AppendUint32(nil, tc.size), info.Sys().(*fat.DirEntry).Offset+28); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b, err := ReadFile(card, ConfigFile)
+		runtime.ReadMemStats(&after)
+		if !errors.As(err, tc.want) {
+			t.Errorf("%s: ReadFile(card, %s) = %d bytes, %v; want a %T", tc.desc, ConfigFile, len(b), err, tc.want)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: ReadFile allocated %d bytes; want at most 1 MiB", tc.desc, n)
+		}
 	}
 }
