@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // Library is an opened library: its folder and its checked manifest.
@@ -26,14 +28,20 @@ type Library struct {
 }
 
 // Open reads and checks the manifest of the library in dir. A manifest
-// that breaks any rule of the format gives a *CorruptManifestError.
+// that breaks any rule of the format, is not a regular file or is larger
+// than MaxManifestSize gives a *CorruptManifestError.
 func Open(dir string) (*Library, error) {
 	file := filepath.Join(dir, ManifestFile)
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
-		}
+	// Build writes no link, so a link here is refused, not followed.
+	raw, err := regfile.ReadFile(file, regfile.Refuse, MaxManifestSize)
+	var notRegular *regfile.NotRegularError
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
+	case errors.As(err, &notRegular), errors.As(err, &tooLarge):
+		return nil, &CorruptManifestError{File: file, Err: err}
+	case err != nil:
 		return nil, err
 	}
 	m, err := parseManifest(raw)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // TiersFile is the optional file in a source folder's top that sorts its
@@ -35,14 +37,25 @@ const TiersFile = "tiers.toml"
 const catchAll = "**"
 
 // readTiers reads a source's tiers.toml: nil, and no error, if it does not
-// exist. The tiers are numbered from 1; errors are *SourceError.
+// exist. The tiers are numbered from 1; errors are *SourceError, wrapping
+// a *regfile.NotRegularError or *regfile.TooLargeError for a file that is
+// not a regular one of at most MaxTiersSize bytes.
 func readTiers(file string) ([]Tier, error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
+	// A link is refused, as the scan of the source refuses links.
+	data, err := regfile.ReadFile(file, regfile.Refuse, MaxTiersSize)
+	var notRegular *regfile.NotRegularError
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return nil, nil
-	}
-	if err != nil {
-		return nil, &SourceError{Path: file, Reason: err.Error()}
+	case errors.As(err, &notRegular):
+		return nil, &SourceError{Path: file, Err: err,
+			Reason: fmt.Sprintf("is %s, not a regular file: make it a plain text file", notRegular.Kind)}
+	case errors.As(err, &tooLarge):
+		return nil, &SourceError{Path: file, Err: err,
+			Reason: fmt.Sprintf("is %d bytes; a tiers file may hold at most %d", tooLarge.Size, tooLarge.Limit)}
+	case err != nil:
+		return nil, &SourceError{Path: file, Reason: errText(err), Err: err}
 	}
 	text := string(data)
 	var doc struct {
