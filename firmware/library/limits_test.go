@@ -177,3 +177,29 @@ func TestLoadVerifiedIgnoresHostileCache(t *testing.T) {
 		})
 	}
 }
+
+// TestSignRefusesIrregularSignature checks that Sign refuses, before it
+// checks any file, to replace a manifest.sig that is not a regular file.
+func TestSignRefusesIrregularSignature(t *testing.T) {
+	priv, _ := newKey(t)
+	for _, tt := range []struct {
+		name string
+		put  hostile
+		want string
+	}{
+		{"folder", directory, "manifest.sig is a directory, not a regular file: remove it"},
+		{"link", linkTo("/dev/null"), "manifest.sig is a symbolic link, not a regular file: remove it"},
+		{"FIFO", fifo, "manifest.sig is a FIFO, not a regular file: remove it"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := buildLib(t, verifyFiles)
+			p := signatureOf(l)
+			tt.put(t, p)
+			err := within(t, "Sign", func() error { return Sign(context.Background(), l.Dir, priv) })
+			var nr *regfile.NotRegularError
+			if !errors.As(err, &nr) || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Fatalf("Sign(%s as %s) = %v; want a *regfile.NotRegularError ending %q", SignatureFile, tt.name, err, tt.want)
+			}
+		})
+	}
+}

@@ -162,6 +162,13 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if len(key) != ed25519.PrivateKeySize {
 		return fmt.Errorf("BUG: private key of %d bytes", len(key))
 	}
+	sigFile := filepath.Join(dir, SignatureFile)
+	// Checked first, as checking every file takes long; the rename at the
+	// end would fail on a folder with a message that does not say what
+	// to do.
+	if err := regfile.Check(sigFile, regfile.Refuse); err != nil {
+		return fmt.Errorf("refusing to sign %s: %w: remove it", dir, err)
+	}
 	l, err := Open(dir)
 	if err != nil {
 		return err
@@ -179,7 +186,7 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, SignatureFile), append(data, '\n'), 0o644, true)
+	return writeFile(sigFile, append(data, '\n'), 0o644, true)
 }
 
 // readSignature reads and checks the form of a signature file. A file that
