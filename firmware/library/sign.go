@@ -225,6 +225,12 @@ func parseSignature(data []byte, file string) (*signature, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad("data after the signature")
 	}
+	if err := checkUTF8(data); err != nil {
+		return nil, bad(err.Error())
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, bad(err.Error())
+	}
 	switch {
 	case s.Format != FormatVersion:
 		return nil, bad(fmt.Sprintf("format %d; this program reads format %d", s.Format, FormatVersion))
