@@ -47,6 +47,17 @@ func linkTo(target string) hostile {
 	}
 }
 
+// linkToFile makes a link to a new file holding content.
+func linkToFile(content string) hostile {
+	return func(t *testing.T, p string) {
+		target := filepath.Join(t.TempDir(), "target")
+		if err := os.WriteFile(target, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		linkTo(target)(t, p)
+	}
+}
+
 func sparse(size int64) hostile {
 	return func(t *testing.T, p string) {
 		os.Remove(p)
@@ -117,6 +128,8 @@ func TestOutsideFilesAreBounded(t *testing.T) {
 		{"tiers.toml FIFO", tiersOf, fifo, build,
 			func(err error) bool { return errors.As(err, &source) && isNotRegular("a FIFO")(err) }, "is a FIFO"},
 		{"tiers.toml link to /dev/zero", tiersOf, linkTo("/dev/zero"), build,
+			func(err error) bool { return errors.As(err, &source) && isNotRegular("a symbolic link")(err) }, "is a symbolic link"},
+		{"tiers.toml link to a good one", tiersOf, linkToFile("[[tier]]\npaths = [\"a.txt\"]\n"), build,
 			func(err error) bool { return errors.As(err, &source) && isNotRegular("a symbolic link")(err) }, "is a symbolic link"},
 		{"tiers.toml sparse 2 MiB", tiersOf, sparse(2 << 20), build,
 			func(err error) bool { return errors.As(err, &source) && isTooLarge(MaxTiersSize)(err) }, "2097152 bytes"},

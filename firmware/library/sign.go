@@ -176,17 +176,27 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if err := l.Verify(ctx); err != nil {
 		return fmt.Errorf("refusing to sign %s: %w", dir, err)
 	}
+	data, err := marshalSignature(key, l.raw)
+	if err != nil {
+		return err
+	}
+	return writeFile(sigFile, data, 0o644, true)
+}
+
+// marshalSignature signs a manifest's exact bytes and returns the
+// contents of its signature file.
+func marshalSignature(key ed25519.PrivateKey, manifest []byte) ([]byte, error) {
 	sig := signature{
 		Format:    FormatVersion,
 		Algorithm: "ed25519",
 		Key:       key.Public().(ed25519.PublicKey),
-		Signature: ed25519.Sign(key, l.raw),
+		Signature: ed25519.Sign(key, manifest),
 	}
 	data, err := json.MarshalIndent(sig, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFile(sigFile, append(data, '\n'), 0o644, true)
+	return append(data, '\n'), nil
 }
 
 // readSignature reads and checks the form of a signature file. A file that

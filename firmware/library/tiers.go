@@ -57,6 +57,12 @@ func readTiers(file string) ([]Tier, error) {
 	case err != nil:
 		return nil, &SourceError{Path: file, Reason: errText(err), Err: err}
 	}
+	return parseTiers(data, file)
+}
+
+// parseTiers parses the contents of a tiers.toml read from file, which
+// names it in errors; they are *SourceError.
+func parseTiers(data []byte, file string) ([]Tier, error) {
 	text := string(data)
 	var doc struct {
 		Tier []struct {
