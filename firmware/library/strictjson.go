@@ -31,8 +31,9 @@ func checkUTF8(data []byte) error {
 // "ſize" for "files" and "size"), and a \u escape of half a UTF-16
 // surrogate pair (it makes U+FFFD of it). The keys of the format are all
 // lower-case ASCII, so any other key is refused. The walk is one pass over
-// data, allocating only for keys with escapes and objects of many keys;
-// data must be JSON that encoding/json decoded, so its structure is sound.
+// data, allocating only for keys with escapes; data must be JSON that
+// encoding/json decoded, so its structure is sound and every object holds
+// only keys of the format.
 func checkKeys(data []byte) error {
 	var stack []keyFrame
 	wantKey := false
@@ -46,7 +47,7 @@ func checkKeys(data []byte) error {
 				stack = append(stack, keyFrame{})
 			}
 			f := &stack[len(stack)-1]
-			f.object, f.keys, f.set = data[i] == '{', f.keys[:0], nil
+			f.object, f.keys = data[i] == '{', f.keys[:0]
 			wantKey = f.object
 		case '}', ']':
 			if len(stack) == 0 {
@@ -84,8 +85,7 @@ func checkKeys(data []byte) error {
 // keyFrame is an array or object that checkKeys is in.
 type keyFrame struct {
 	object bool
-	keys   []keyAt        // the object's keys so far
-	set    map[string]int // the same, key -> offset, once there are many
+	keys   []keyAt // the object's keys so far
 }
 
 // keyAt is a key of an object and the offset of its opening quote.
@@ -94,45 +94,22 @@ type keyAt struct {
 	off int
 }
 
-// manyKeys is the number of keys of one object above which they are
-// looked up in a map rather than compared one by one, so that an object of
-// a million keys does not take a million squared comparisons.
-const manyKeys = 16
-
 // add checks a key against the format's rule and against the keys before
-// it in its object.
+// it in its object. Comparing it with each is linear overall: the object
+// decoded, so each of its keys is one of the few of the format, and the
+// first one seen twice ends the walk.
 func (f *keyFrame) add(key []byte, off int) error {
 	for _, c := range key {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
 			return fmt.Errorf("key %q at offset %d is not a key of the format, whose keys are lower-case ASCII and case-sensitive", key, off)
 		}
 	}
-	first, dup := -1, false
-	if f.set != nil {
-		first, dup = f.set[string(key)]
-	} else {
-		for _, k := range f.keys {
-			if bytes.Equal(k.key, key) {
-				first, dup = k.off, true
-				break
-			}
+	for _, k := range f.keys {
+		if bytes.Equal(k.key, key) {
+			return fmt.Errorf("key %q at offset %d is in its object twice (first at offset %d)", key, off, k.off)
 		}
 	}
-	if dup {
-		return fmt.Errorf("key %q at offset %d is in its object twice (first at offset %d)", key, off, first)
-	}
-	switch {
-	case f.set != nil:
-		f.set[string(key)] = off
-	case len(f.keys) < manyKeys:
-		f.keys = append(f.keys, keyAt{key, off})
-	default:
-		f.set = make(map[string]int, 2*manyKeys)
-		for _, k := range f.keys {
-			f.set[string(k.key)] = k.off
-		}
-		f.set[string(key)] = off
-	}
+	f.keys = append(f.keys, keyAt{key, off})
 	return nil
 }
 
