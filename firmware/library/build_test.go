@@ -394,3 +394,33 @@ func TestCovers(t *testing.T) {
 		}
 	}
 }
+
+// TestTooDeep checks the guard against TOML nested so deep that the TOML
+// parser's cost explodes, and that it does not trip on what tiers files
+// hold: dots and brackets in strings and comments, multi-line strings.
+func TestTooDeep(t *testing.T) {
+	deep := strings.Repeat("{a = ", 5000) + "1" + strings.Repeat("}", 5000)
+	tests := []struct {
+		text string
+		line int
+	}{
+		{"[[tier]]\nname = \"core\"\npaths = [\"index.html\", \"wiki/**/*.html\"]\n", 0},
+		{"# a.b.c.d.e.f [[[[[[ {{{{{\n[[tier]] # ....... ]]]]\npaths = ['a.b.c.d.e.f', \"[[[[[.\\\".....\"]\n", 0},
+		{"[[tier]]\nname = \"\"\"\n.......\n[[[[[[\"\"\"\npaths = [\n  \"a\",\n  \"b\",\n]\n", 0},
+		{"x = " + deep + "\n", 1},
+		{"[[tier]]\nname = '''\n.\n.\n'''\na.b.c.d.e.f = 1\n", 6},
+		{"[a.b.c.d.e.f]\n", 1},
+		{"x = [[[[[1]]]]]\n", 1},
+		{"x = \"unclosed ...\n[[[[[[\n", 2},
+	}
+	for _, tt := range tests {
+		if got := tooDeep(tt.text); got != tt.line {
+			t.Errorf("tooDeep(%.60q) = %d; want %d", tt.text, got, tt.line)
+		}
+	}
+	_, err := parseTiers([]byte("x = "+deep+"\n"), "tiers.toml")
+	var se *SourceError
+	if !errors.As(err, &se) || se.Line != 1 || !strings.Contains(err.Error(), "nested deeper than a tiers file is") {
+		t.Errorf("parseTiers(inline tables 5,000 deep) = %v; want a *SourceError for line 1", err)
+	}
+}

@@ -12,7 +12,10 @@ type SourceError struct {
 	Path   string // the file or folder on the build machine
 	Line   int    // the line in Path, when Path is a text file; 0 otherwise
 	Reason string // what is wrong and, where it helps, what to do
+	Err    error  // the error behind Reason, if any, such as a *regfile.NotRegularError
 }
+
+func (e *SourceError) Unwrap() error { return e.Err }
 
 func (e *SourceError) Error() string {
 	if e.Line > 0 {
@@ -29,8 +32,10 @@ type CorruptManifestError struct {
 }
 
 func (e *CorruptManifestError) Error() string {
-	if e.File == "" {
-		return "corrupt manifest: " + e.Err.Error()
+	// An error from reading the file (a *regfile.NotRegularError, say)
+	// names it already.
+	if msg := e.Err.Error(); e.File == "" || strings.HasPrefix(msg, e.File+" ") {
+		return "corrupt manifest: " + msg
 	}
 	return fmt.Sprintf("corrupt manifest %s: %v", e.File, e.Err)
 }
@@ -60,7 +65,10 @@ type BadSignatureError struct {
 	File   string // the signature file
 	Key    string // fingerprint of the key the signature file names, if readable
 	Reason string
+	Err    error // the error behind Reason, if any, such as a *regfile.TooLargeError
 }
+
+func (e *BadSignatureError) Unwrap() error { return e.Err }
 
 func (e *BadSignatureError) Error() string {
 	if e.Key == "" {

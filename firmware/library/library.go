@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // Library is an opened library: its folder and its checked manifest.
@@ -19,6 +22,7 @@ type Library struct {
 	Dir      string    // the library folder
 	Manifest *Manifest // checked; do not change it
 
+	root     *os.File       // the open folder Dir, beneath which content is opened
 	raw      []byte         // the manifest's exact bytes, which the signature covers
 	date     time.Time      // the manifest's date
 	index    map[string]int // file path -> index in Manifest.Files
@@ -26,14 +30,20 @@ type Library struct {
 }
 
 // Open reads and checks the manifest of the library in dir. A manifest
-// that breaks any rule of the format gives a *CorruptManifestError.
+// that breaks any rule of the format, is not a regular file or is larger
+// than MaxManifestSize gives a *CorruptManifestError.
 func Open(dir string) (*Library, error) {
 	file := filepath.Join(dir, ManifestFile)
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
-		}
+	// Build writes no link, so a link here is refused, not followed.
+	raw, err := regfile.ReadFile(file, regfile.Refuse, MaxManifestSize)
+	var notRegular *regfile.NotRegularError
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
+	case errors.As(err, &notRegular), errors.As(err, &tooLarge):
+		return nil, &CorruptManifestError{File: file, Err: err}
+	case err != nil:
 		return nil, err
 	}
 	m, err := parseManifest(raw)
@@ -44,7 +54,11 @@ func Open(dir string) (*Library, error) {
 	if err != nil {
 		return nil, fmt.Errorf("BUG: checked manifest has %w", err)
 	}
-	l := &Library{Dir: dir, Manifest: m, raw: raw, date: date, index: make(map[string]int, len(m.Files))}
+	root, err := openRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Library{Dir: dir, Manifest: m, root: root, raw: raw, date: date, index: make(map[string]int, len(m.Files))}
 	for i, f := range m.Files {
 		l.index[f.Path] = i
 	}
@@ -57,7 +71,8 @@ func Open(dir string) (*Library, error) {
 func (l *Library) Time() time.Time { return l.date }
 
 // ContentPath is where the file with manifest path p lies on this machine.
-// Reading it there bypasses the hash check that Open does.
+// Reading it there bypasses the hash check that Open does, and the refusal
+// of links on the way.
 func (l *Library) ContentPath(p string) string {
 	return filepath.Join(l.Dir, ContentDir, filepath.FromSlash(p))
 }
@@ -74,7 +89,7 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
 	f := l.Manifest.Files[i]
-	r, id, known, err := openRegular(l.ContentPath(p))
+	r, id, known, err := l.openContent(p)
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
 	}
@@ -150,6 +165,20 @@ func checkSum(want File, n int64, h hash.Hash) error {
 	return nil
 }
 
+// openContent opens the file with manifest path p, refusing a link
+// anywhere beneath the library folder: Build makes none, and one could
+// point anywhere. Where the kernel has no openat2, each open falls back
+// to a walk; not remembering that keeps a Library free of such state, at
+// the cost of one failed system call per file on kernels before 5.6.
+func (l *Library) openContent(p string) (*os.File, identity, bool, error) {
+	return openBeneath(l.root, l.Dir, ContentDir+"/"+p, true)
+}
+
+// linkError says that name, in a library, is a symbolic link.
+func linkError(name string) error {
+	return fmt.Errorf("%s is a symbolic link; a library holds none", name)
+}
+
 // notRegular says what the file at name is instead of a regular file.
 func notRegular(name string) error {
 	info, err := os.Lstat(name)
@@ -163,17 +192,55 @@ func notRegular(name string) error {
 // any: a quick look for a truncated or half-copied library. The error names
 // the first bad file in manifest order and is a *ContentError.
 func (l *Library) CheckSizes() error {
+	folders := map[string]error{} // what checkFolders found, by slash path
 	for _, f := range l.Manifest.Files {
-		info, err := os.Lstat(l.ContentPath(f.Path))
+		rel := ContentDir + "/" + f.Path
+		err := l.checkFolders(rel, folders)
+		var info fs.FileInfo
+		if err == nil {
+			info, err = os.Lstat(l.ContentPath(f.Path))
+		}
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			return &ContentError{Path: f.Path, Reason: "missing", Err: err}
 		case err != nil:
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
+		case info.Mode()&fs.ModeSymlink != 0:
+			err := linkError(l.ContentPath(f.Path))
+			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
 		case !info.Mode().IsRegular():
 			return &ContentError{Path: f.Path, Reason: fmt.Sprintf("not a regular file (%s)", info.Mode().Type())}
 		case info.Size() != f.Size:
 			return &ContentError{Path: f.Path, Reason: fmt.Sprintf("size %d bytes; the manifest says %d", info.Size(), f.Size)}
+		}
+	}
+	return nil
+}
+
+// checkFolders checks that every folder on the way to the slash path rel
+// in the library is a folder and not a link, looking at each once: seen
+// holds what was found for the folders looked at before.
+func (l *Library) checkFolders(rel string, seen map[string]error) error {
+	for i := 0; i < len(rel); i++ {
+		if rel[i] != '/' {
+			continue
+		}
+		err, ok := seen[rel[:i]]
+		if !ok {
+			name := filepath.Join(l.Dir, filepath.FromSlash(rel[:i]))
+			info, lerr := os.Lstat(name)
+			switch {
+			case lerr != nil:
+				err = lerr
+			case info.Mode()&fs.ModeSymlink != 0:
+				err = linkError(name)
+			case !info.IsDir():
+				err = fmt.Errorf("%s is not a folder (%s)", name, info.Mode().Type())
+			}
+			seen[rel[:i]] = err
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -191,7 +258,7 @@ func (l *Library) Verify(ctx context.Context) error {
 	}
 	buf := make([]byte, copyBuffer)
 	for _, f := range l.Manifest.Files {
-		r, id, known, err := openRegular(l.ContentPath(f.Path))
+		r, id, known, err := l.openContent(f.Path)
 		if err != nil {
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
 		}

@@ -40,7 +40,7 @@ func TestVerifyFindsDamage(t *testing.T) {
 			if err := os.Symlink("/dev/zero", p); err != nil {
 				t.Fatal(err)
 			}
-		}, "a.txt", "not a regular file"},
+		}, "a.txt", "is a symbolic link; a library holds none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

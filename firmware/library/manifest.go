@@ -67,8 +67,9 @@ type Folder struct {
 	Tier int    `json:"tier"`
 }
 
-// ParseManifest parses and checks a manifest strictly: unknown fields,
-// trailing data, unsafe or FAT-incompatible paths, duplicates, bad sizes,
+// ParseManifest parses and checks a manifest strictly: invalid UTF-8, a
+// key twice in an object, keys in another case, unknown fields, trailing
+// data, unsafe or FAT-incompatible paths, duplicates, bad sizes,
 // hashes, tiers or order are all errors. The error is a
 // *CorruptManifestError.
 func ParseManifest(data []byte) (*Manifest, error) {
@@ -80,6 +81,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 }
 
 func parseManifest(data []byte) (*Manifest, error) {
+	if err := checkUTF8(data); err != nil {
+		return nil, err
+	}
 	// A manifest of this format with nothing after its JSON value is read
 	// in one decode: for a large library, reading it twice costs more than
 	// anything else kioskctl write does before writing.
@@ -87,7 +91,7 @@ func parseManifest(data []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if dec.Decode(&m) == nil && m.Format == FormatVersion && len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) == 0 {
-		return checkedManifest(&m)
+		return checkedManifest(data, &m)
 	}
 	return parseBadManifest(data)
 }
@@ -116,11 +120,15 @@ func parseBadManifest(data []byte) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("not a valid manifest: %w", err)
 	}
-	return checkedManifest(&m)
+	return checkedManifest(data, &m)
 }
 
-// checkedManifest checks a decoded manifest against the format's rules.
-func checkedManifest(m *Manifest) (*Manifest, error) {
+// checkedManifest checks a manifest decoded from data against the
+// format's rules, first those that encoding/json does not keep.
+func checkedManifest(data []byte, m *Manifest) (*Manifest, error) {
+	if err := checkKeys(data); err != nil {
+		return nil, err
+	}
 	if err := m.check(); err != nil {
 		return nil, err
 	}

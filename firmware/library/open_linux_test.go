@@ -77,3 +77,58 @@ func TestOpenRefusesAPipe(t *testing.T) {
 		t.Errorf("Open(a.txt) of a pipe = %v; want a *ContentError", err)
 	}
 }
+
+// TestOpenContent checks both ways of opening beneath a folder without
+// links, openat2 and the walk one folder at a time for kernels before it.
+func TestOpenContent(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a/b/file": "content", "a/empty/": ""})
+	for _, l := range []struct{ from, to string }{
+		{"a/link", "b"}, {"a/b/filelink", "file"}, {"top", "a"}, {"a/out", "/etc"},
+	} {
+		if err := os.Symlink(l.to, filepath.Join(root, l.from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		rel  string
+		want string // part of the error; "" for none
+	}{
+		{"a/b/file", ""},
+		{"a/link/file", filepath.Join(root, "a/link") + " is a symbolic link"},
+		{"a/b/filelink", filepath.Join(root, "a/b/filelink") + " is a symbolic link"},
+		{"top/b/file", filepath.Join(root, "top") + " is a symbolic link"},
+		{"a/out/passwd", filepath.Join(root, "a/out") + " is a symbolic link"},
+		{"a/empty", "is not a regular file (d"},
+		{"a/b/file/x", "not a directory"},
+		{"a/missing", "no such file"},
+	}
+	d, err := openRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, openat2 := range []bool{true, false} {
+		for _, tt := range tests {
+			f, _, _, err := openBeneath(d, root, tt.rel, openat2)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("openBeneath(%s, openat2 %v) = %v; want no error", tt.rel, openat2, err)
+					continue
+				}
+				data, err := io.ReadAll(f)
+				f.Close()
+				if string(data) != "content" || err != nil {
+					t.Errorf("read of openBeneath(%s, openat2 %v) = %q, %v; want %q", tt.rel, openat2, data, err, "content")
+				}
+				continue
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("openBeneath(%s, openat2 %v) = %v; want an error saying %q", tt.rel, openat2, err, tt.want)
+			}
+			if err == nil {
+				f.Close()
+			}
+		}
+	}
+}

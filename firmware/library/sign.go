@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // The first lines of key files, saying what they hold.
@@ -68,7 +70,8 @@ func writeKey(name, header string, key []byte, perm os.FileMode) error {
 }
 
 // ReadPrivateKey reads a private key file written by GenerateKey. It
-// refuses a file that others may read.
+// refuses a file that others may read, and, as ReadPublicKey, anything but
+// a regular file of at most MaxKeySize bytes.
 func ReadPrivateKey(name string) (ed25519.PrivateKey, error) {
 	seed, err := readKey(name, "private key", privateKeyHeader, ed25519.SeedSize)
 	if err != nil {
@@ -84,13 +87,26 @@ func ReadPrivateKey(name string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-// ReadPublicKey reads a public key file written by GenerateKey.
+// ReadPublicKey reads a public key file written by GenerateKey. A link is
+// followed, but what it names must be a regular file of at most
+// MaxKeySize bytes.
 func ReadPublicKey(name string) (ed25519.PublicKey, error) {
-	data, err := os.ReadFile(name)
+	data, err := readKeyFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublicKey(data, name)
+}
+
+// readKeyFile reads a key file named by a user: a link is followed, but
+// only to a regular file. Errors are *regfile.NotRegularError,
+// *regfile.TooLargeError or *fs.PathError, wrapped.
+func readKeyFile(name string) ([]byte, error) {
+	data, err := regfile.ReadFile(name, regfile.Follow, MaxKeySize)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}
-	return ParsePublicKey(data, name)
+	return data, nil
 }
 
 // ParsePublicKey reads a public key from data, the contents of a file
@@ -106,9 +122,9 @@ func ParsePublicKey(data []byte, name string) (ed25519.PublicKey, error) {
 
 // readKey reads a key file: its header line, then size bytes in base64.
 func readKey(name, what, header string, size int) ([]byte, error) {
-	data, err := os.ReadFile(name)
+	data, err := readKeyFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
+		return nil, err
 	}
 	return parseKey(data, name, what, header, size)
 }
@@ -146,6 +162,13 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if len(key) != ed25519.PrivateKeySize {
 		return fmt.Errorf("BUG: private key of %d bytes", len(key))
 	}
+	sigFile := filepath.Join(dir, SignatureFile)
+	// Checked first, as checking every file takes long; the rename at the
+	// end would fail on a folder with a message that does not say what
+	// to do.
+	if err := regfile.Check(sigFile, regfile.Refuse); err != nil {
+		return fmt.Errorf("refusing to sign %s: %w: remove it", dir, err)
+	}
 	l, err := Open(dir)
 	if err != nil {
 		return err
@@ -153,23 +176,44 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if err := l.Verify(ctx); err != nil {
 		return fmt.Errorf("refusing to sign %s: %w", dir, err)
 	}
+	data, err := marshalSignature(key, l.raw)
+	if err != nil {
+		return err
+	}
+	return writeFile(sigFile, data, 0o644, true)
+}
+
+// marshalSignature signs a manifest's exact bytes and returns the
+// contents of its signature file.
+func marshalSignature(key ed25519.PrivateKey, manifest []byte) ([]byte, error) {
 	sig := signature{
 		Format:    FormatVersion,
 		Algorithm: "ed25519",
 		Key:       key.Public().(ed25519.PublicKey),
-		Signature: ed25519.Sign(key, l.raw),
+		Signature: ed25519.Sign(key, manifest),
 	}
 	data, err := json.MarshalIndent(sig, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFile(filepath.Join(dir, SignatureFile), append(data, '\n'), 0o644, true)
+	return append(data, '\n'), nil
 }
 
-// readSignature reads and checks the form of a signature file.
+// readSignature reads and checks the form of a signature file. A file that
+// is not regular (a link included: Sign writes none) or is larger than
+// MaxSignatureSize is a *BadSignatureError wrapping the *regfile error; a
+// missing one an error wrapping fs.ErrNotExist.
 func readSignature(file string) (*signature, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
+	data, err := regfile.ReadFile(file, regfile.Refuse, MaxSignatureSize)
+	var notRegular *regfile.NotRegularError
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, &BadSignatureError{File: file, Reason: notRegular.Kind + ", not a regular file", Err: err}
+	case errors.As(err, &tooLarge):
+		return nil, &BadSignatureError{File: file, Err: err,
+			Reason: fmt.Sprintf("%d bytes; a signature file has at most %d", tooLarge.Size, tooLarge.Limit)}
+	case err != nil:
 		return nil, err
 	}
 	return parseSignature(data, file)
@@ -179,6 +223,9 @@ func readSignature(file string) (*signature, error) {
 // it in errors.
 func parseSignature(data []byte, file string) (*signature, error) {
 	bad := func(why string) error { return &BadSignatureError{File: file, Reason: why} }
+	if len(data) > MaxSignatureSize {
+		return nil, bad(fmt.Sprintf("%d bytes; a signature file has at most %d", len(data), MaxSignatureSize))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s signature
@@ -187,6 +234,12 @@ func parseSignature(data []byte, file string) (*signature, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad("data after the signature")
+	}
+	if err := checkUTF8(data); err != nil {
+		return nil, bad(err.Error())
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, bad(err.Error())
 	}
 	switch {
 	case s.Format != FormatVersion:

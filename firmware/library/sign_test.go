@@ -244,6 +244,12 @@ func TestVerifyManifest(t *testing.T) {
 		{"tampered manifest", tampered, sig, nil, func(err error) bool { return errors.As(err, &bad) }},
 		{"garbage signature", manifest, []byte("{}"), nil, func(err error) bool { return errors.As(err, &bad) }},
 		{"not JSON", manifest, []byte("\x00\x01"), nil, func(err error) bool { return errors.As(err, &bad) }},
+		{"key twice", manifest, bytes.Replace(sig, []byte(`"format": 1,`), []byte(`"format": 1, "format": 1,`), 1), nil, func(err error) bool {
+			return errors.As(err, &bad) && strings.Contains(err.Error(), `key "format" at offset 17 is in its object twice`)
+		}},
+		{"key of another case", manifest, bytes.Replace(sig, []byte(`"key"`), []byte(`"Key"`), 1), nil, func(err error) bool {
+			return errors.As(err, &bad) && strings.Contains(err.Error(), `key "Key" at offset`)
+		}},
 	} {
 		if err := VerifyManifest(tc.manifest, tc.sig, tc.trusted...); !tc.ok(err) {
 			t.Errorf("VerifyManifest(%s) = %v", tc.name, err)

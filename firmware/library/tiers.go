@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // TiersFile is the optional file in a source folder's top that sorts its
@@ -35,16 +37,37 @@ const TiersFile = "tiers.toml"
 const catchAll = "**"
 
 // readTiers reads a source's tiers.toml: nil, and no error, if it does not
-// exist. The tiers are numbered from 1; errors are *SourceError.
+// exist. The tiers are numbered from 1; errors are *SourceError, wrapping
+// a *regfile.NotRegularError or *regfile.TooLargeError for a file that is
+// not a regular one of at most MaxTiersSize bytes.
 func readTiers(file string) ([]Tier, error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
+	// A link is refused, as the scan of the source refuses links.
+	data, err := regfile.ReadFile(file, regfile.Refuse, MaxTiersSize)
+	var notRegular *regfile.NotRegularError
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return nil, nil
+	case errors.As(err, &notRegular):
+		return nil, &SourceError{Path: file, Err: err,
+			Reason: fmt.Sprintf("is %s, not a regular file: make it a plain text file", notRegular.Kind)}
+	case errors.As(err, &tooLarge):
+		return nil, &SourceError{Path: file, Err: err,
+			Reason: fmt.Sprintf("is %d bytes; a tiers file may hold at most %d", tooLarge.Size, tooLarge.Limit)}
+	case err != nil:
+		return nil, &SourceError{Path: file, Reason: errText(err), Err: err}
 	}
-	if err != nil {
-		return nil, &SourceError{Path: file, Reason: err.Error()}
-	}
+	return parseTiers(data, file)
+}
+
+// parseTiers parses the contents of a tiers.toml read from file, which
+// names it in errors; they are *SourceError.
+func parseTiers(data []byte, file string) ([]Tier, error) {
 	text := string(data)
+	if line := tooDeep(text); line > 0 {
+		return nil, &SourceError{Path: file, Line: line,
+			Reason: fmt.Sprintf("nested deeper than a tiers file is (at most %d levels of [ and {, and %d dots outside strings on a line)", maxTOMLDepth, maxTOMLDepth)}
+	}
 	var doc struct {
 		Tier []struct {
 			Name  string   `toml:"name"`
@@ -77,6 +100,60 @@ func readTiers(file string) ([]Tier, error) {
 		tiers[i] = Tier{Number: n, Name: t.Name, Paths: t.Paths}
 	}
 	return tiers, nil
+}
+
+// maxTOMLDepth bounds how deep a tiers file nests: "[[tier]]" is 2.
+const maxTOMLDepth = 4
+
+// tooDeep returns the first line of the TOML text on which arrays, tables
+// and inline tables are open more than maxTOMLDepth deep, or which holds
+// more than maxTOMLDepth dots outside strings and comments (dotted keys
+// and table names, as in a.b.c = 1), or 0. github.com/BurntSushi/toml takes
+// time and memory quadratic in such depth: a 30 kB tiers.toml of inline
+// tables 5,000 deep made it allocate 3 GB.
+func tooDeep(text string) int {
+	line, depth, dots := 1, 0, 0
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '\n':
+			line, dots = line+1, 0
+		case '#':
+			for i+1 < len(text) && text[i+1] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			q := text[i : i+1]
+			if strings.HasPrefix(text[i:], q+q+q) {
+				q = q + q + q
+			}
+			// To the closing quote, or, for a one-line string that does
+			// not end (TOML refuses it), to the end of the line.
+			j := i + len(q)
+			for j < len(text) && !strings.HasPrefix(text[j:], q) && (len(q) == 3 || text[j] != '\n') {
+				if c == '"' && text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			line += strings.Count(text[i+len(q):min(j, len(text))], "\n")
+			if j < len(text) && text[j] == '\n' {
+				i = j - 1
+			} else {
+				i = j + len(q) - 1
+			}
+		case '[', '{':
+			if depth++; depth > maxTOMLDepth {
+				return line
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		case '.':
+			if dots++; dots > maxTOMLDepth {
+				return line
+			}
+		}
+	}
+	return 0
 }
 
 // tomlError turns a TOML decoding error into a *SourceError with its line.

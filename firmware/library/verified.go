@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"flashkiosk/firmware/regfile"
 )
 
 // A library remembers which of its files passed their SHA-256 check, tied
@@ -101,10 +103,11 @@ func VerifiedCachePath(dir string) (string, error) {
 }
 
 // LoadVerified adds the verified files remembered at path, if that file
-// exists and was written for this manifest; anything else is ignored, as
-// the only cost of forgetting is a SHA-256 check.
+// exists, is a regular file of a sane size and was written for this
+// manifest; anything else is ignored, as the only cost of forgetting is a
+// SHA-256 check.
 func (l *Library) LoadVerified(path string) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, regfile.Refuse, maxVerifiedSize)
 	if err != nil {
 		return
 	}

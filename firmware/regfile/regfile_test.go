@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -103,5 +104,25 @@ func TestCheck(t *testing.T) {
 		if err := Check(tc.path, Refuse); (err != nil) != tc.bad {
 			t.Errorf("Check(%s) = %v; want an error: %v", tc.path, err, tc.bad)
 		}
+	}
+}
+
+// TestReadFileAllocatesOnce checks that a large file is read into a buffer
+// sized from its stat size, not one grown by doubling.
+func TestReadFileAllocatesOnce(t *testing.T) {
+	const size = 16 << 20
+	name := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(name, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	data, err := ReadFile(name, Refuse, 64<<20)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(data) != size {
+		t.Fatalf("ReadFile(%s) = %d bytes, %v; want %d bytes", name, len(data), err, size)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > size+size/8 {
+		t.Errorf("ReadFile(%d-byte file) allocated %d bytes; want at most %d", size, got, size+size/8)
 	}
 }
