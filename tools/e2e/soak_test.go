@@ -162,7 +162,7 @@ func TestSoak(t *testing.T) {
 
 // resourceLine is kioskd's line on what it holds after a job.
 type resourceLine struct {
-	text                     string
+	text                   string
 	rssKB, fds, goroutines int
 }
 
@@ -207,7 +207,9 @@ type sectionFile struct {
 	pos       int64
 }
 
-func section(f *os.File, off, size int64) *sectionFile { return &sectionFile{f: f, off: off, size: size} }
+func section(f *os.File, off, size int64) *sectionFile {
+	return &sectionFile{f: f, off: off, size: size}
+}
 
 func (s *sectionFile) ReadAt(p []byte, off int64) (int, error) {
 	if off >= s.size {

@@ -18,6 +18,7 @@ import (
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/regfile"
+	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/images"
 )
 
@@ -169,14 +170,17 @@ func printBoot(w io.Writer, boot *fat.Volume) (problem string, err error) {
 	fmt.Fprintf(w, "boot files: %s, %s: %s; %s, %s\n", plural(len(files), "file", "files"), size(total),
 		strings.Join(named, ", "), plural(dtbs, "DTB", "DTBs"), plural(overlays, "overlay", "overlays"))
 	version := "none recorded"
-	if v, err := fs.ReadFile(boot, images.VersionFile); err == nil {
+	if v, err := fat.ReadFile(boot, images.VersionFile, 4<<10); err == nil {
 		version = strings.TrimSpace(string(v))
 	}
 	fmt.Fprintf(w, "kiosk version: %s\n", version)
-	toml, err := fs.ReadFile(boot, images.ConfigFile)
+	toml, err := fat.ReadFile(boot, images.ConfigFile, sysdisk.MaxFileSize)
 	switch {
-	case err != nil:
+	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(w, "%s: missing (the kiosk uses its defaults)\n", images.ConfigFile)
+	case err != nil:
+		fmt.Fprintf(w, "%s: %v\n", images.ConfigFile, err)
+		problem = fmt.Sprintf("%s: %v (the kiosk would show a configuration error and not start)", images.ConfigFile, err)
 	default:
 		if c, err := board.Parse(images.ConfigFile, toml); err != nil {
 			fmt.Fprintf(w, "%v\n", err)
@@ -190,9 +194,12 @@ func printBoot(w io.Writer, boot *fat.Volume) (problem string, err error) {
 
 // readPub reads library.pub from the boot partition.
 func readPub(boot *fat.Volume) (ed25519.PublicKey, error) {
-	data, err := fs.ReadFile(boot, images.PublicKeyFile)
-	if err != nil {
+	data, err := fat.ReadFile(boot, images.PublicKeyFile, library.MaxKeySize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no %s on the boot partition", images.PublicKeyFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s on the boot partition: %w", images.PublicKeyFile, err)
 	}
 	return library.ParsePublicKey(data, images.PublicKeyFile+" on the boot partition")
 }
@@ -202,10 +209,14 @@ func readPub(boot *fat.Volume) (ed25519.PublicKey, error) {
 // manifest is there with its size (and, if content, its SHA-256); it
 // returns the problems found.
 func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed25519.PublicKey, content bool) []string {
-	data, err := fs.ReadFile(lib, library.ManifestFile)
-	if err != nil {
+	data, err := fat.ReadFile(lib, library.ManifestFile, library.MaxManifestSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(w, "library: no %s\n", library.ManifestFile)
 		return []string{"library partition without " + library.ManifestFile}
+	}
+	if err != nil {
+		fmt.Fprintf(w, "library: %v\n", err)
+		return []string{"library partition: " + err.Error()}
 	}
 	m, err := library.ParseManifest(data)
 	if err != nil {
@@ -215,7 +226,7 @@ func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed
 	total := m.Total()
 	fmt.Fprintf(w, "library: %q, dated %s, %s in %s\n", m.Name, m.Date, countText(total), plural(len(m.Tiers), "tier", "tiers"))
 	var problems []string
-	sig, err := fs.ReadFile(lib, library.SignatureFile)
+	sig, err := fat.ReadFile(lib, library.SignatureFile, library.MaxSignatureSize)
 	if err != nil {
 		fmt.Fprintf(w, "signature: none\n")
 		problems = append(problems, "library not signed")
