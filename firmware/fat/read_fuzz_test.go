@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,9 +63,19 @@ func rdFuzzDiskSize(data []byte) int64 {
 	return min(size, rdFuzzMaxSize)
 }
 
+// rdFuzzMaxAlloc bounds what opening and walking one input may allocate:
+// a few times what a volume of rdFuzzMaxSize holds, whatever it claims.
+const rdFuzzMaxAlloc = 64 << 20
+
+// rdFuzzReadLimit is the cap under which the walk reads every file with
+// ReadFile as well.
+const rdFuzzReadLimit = 4 << 10
+
 // FuzzOpenVolume opens a volume made from the fuzz input and walks all of
 // it: it must not panic or hang, must fail only with the reader's typed
-// errors, and what it reads must agree with what it lists.
+// errors, must allocate no more than rdFuzzMaxAlloc, and what it reads
+// must agree with what it lists. Seeds in testdata include small volumes
+// mkfs.fat made and the hostile cases of TestReadHostile on a tiny volume.
 func FuzzOpenVolume(f *testing.F) {
 	// Small seeds make effective fuzzing: the mutator spends less on file
 	// contents, and minimizing a new input takes seconds, not minutes.
@@ -76,6 +87,8 @@ func FuzzOpenVolume(f *testing.F) {
 		f.Add(bytes.TrimRight(rdTiny(spec, rdFuzzTree()).img, "\x00"))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		disk := &rdVirtualDisk{data: data, size: rdFuzzDiskSize(data), budget: 8 * rdFuzzMaxSize}
 		v, err := OpenVolume(disk, disk.size)
 		if err != nil {
@@ -87,6 +100,10 @@ func FuzzOpenVolume(f *testing.F) {
 		rdFuzzWalk(t, v)
 		if _, err := v.CountFree(); err != nil && !errors.Is(err, rdErrBudget) {
 			t.Errorf("CountFree() = %v; want a count", err)
+		}
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > rdFuzzMaxAlloc {
+			t.Errorf("opening and walking a %d-byte disk allocated %d bytes; want at most %d", disk.size, n, rdFuzzMaxAlloc)
 		}
 	})
 }
@@ -109,7 +126,8 @@ func rdFuzzTree() []*rdNode {
 // rdFuzzExpected reports whether err is one a hostile volume may cause.
 func rdFuzzExpected(err error) bool {
 	var ce *CorruptError
-	return errors.As(err, &ce) || errors.Is(err, rdErrBudget) || errors.Is(err, rdErrTooDeep)
+	var tl *TooLargeError
+	return errors.As(err, &ce) || errors.As(err, &tl) || errors.Is(err, rdErrBudget) || errors.Is(err, rdErrTooDeep)
 }
 
 // rdFuzzWalk walks v whole, reading every file, and checks what it finds.
@@ -148,6 +166,20 @@ func rdFuzzWalk(t *testing.T, v *Volume) {
 			t.Errorf("read %q: %v after %d bytes; want it whole, as it opened", p, err, n)
 		case n != info.Size():
 			t.Errorf("read %q = %d bytes; want its size %d", p, n, info.Size())
+		}
+		b, err := ReadFile(v, p, rdFuzzReadLimit)
+		var tl *TooLargeError
+		switch {
+		case errors.As(err, &tl):
+			if tl.Size != info.Size() || info.Size() <= rdFuzzReadLimit {
+				t.Errorf("ReadFile(%q, %d) = %v; want that only of a file over the limit, with its size %d", p, rdFuzzReadLimit, err, info.Size())
+			}
+		case errors.Is(err, rdErrBudget):
+			return fs.SkipAll
+		case err != nil:
+			t.Errorf("ReadFile(%q, %d) = %v; want it whole, as it opened", p, rdFuzzReadLimit, err)
+		case int64(len(b)) != n:
+			t.Errorf("ReadFile(%q, %d) = %d bytes; want %d", p, rdFuzzReadLimit, len(b), n)
 		}
 		exts, err := v.Extents(p)
 		clusters := int64(0)
