@@ -105,8 +105,8 @@ func holdsLibrary(vol fs.FS, v LibraryVerifier) (bool, string, error) {
 
 // readSmall reads the regular file name of at most limit bytes. It returns
 // nil and why not when there is none that can be read: missing, not a
-// regular file, larger than limit, or damaged on the volume; an error only
-// when the device cannot be read.
+// regular file, larger than limit, or damaged on the volume; an error
+// when the device cannot be read, and for a manifest over limit.
 func readSmall(vol fs.FS, name string, limit int64) ([]byte, string, error) {
 	st, err := fs.Stat(vol, name)
 	var corrupt *fat.CorruptError
@@ -123,6 +123,12 @@ func readSmall(vol fs.FS, name string, limit int64) ([]byte, string, error) {
 	b, err := fat.ReadFile(vol, name, limit)
 	var large *fat.TooLargeError
 	switch {
+	case errors.As(err, &large) && name == manifestFile:
+		// Read after a signature: a manifest too large to check may be a
+		// real library of many files, and a master drive must never be
+		// written. It is an error, so the drive is refused as one that
+		// cannot be checked.
+		return nil, "", fmt.Errorf("%w: refused, as it may be a master drive", err)
 	case errors.As(err, &large):
 		return nil, err.Error(), nil
 	case errors.As(err, &corrupt):
