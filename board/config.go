@@ -209,10 +209,6 @@ func Load(path string) (*Config, error) {
 
 var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (.*)$`)
 
-// MaxFileBytes is the largest kiosk.toml read: the example with every
-// setting is under 3 kB, and anything much larger is not a configuration.
-const MaxFileBytes = 64 << 10
-
 // Parse parses kiosk.toml's contents away from a kiosk, as ParseFor with
 // no model: board "auto" takes FallbackProfile.
 func Parse(file string, data []byte) (*Config, error) {

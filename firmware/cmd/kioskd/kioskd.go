@@ -313,7 +313,7 @@ func (s *sources) release() {
 func locate(ctx context.Context, o options, host *drive.Host, display hal.Display, logf func(string, ...any)) *sources {
 	s := &sources{configName: o.config, library: o.library, journal: o.journal}
 	if o.config != "" {
-		s.config, s.configErr = regfile.ReadFile(o.config, regfile.Follow, board.MaxFileBytes)
+		s.config, s.configErr = regfile.ReadFile(o.config, regfile.Follow, sysdisk.MaxFileSize) // as off the card
 	}
 	if o.key != "" {
 		s.key, s.keyErr = library.ReadPublicKey(o.key)
