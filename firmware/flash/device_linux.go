@@ -21,7 +21,7 @@ func Open(path string, readOnly bool) (*Device, error) {
 		d.block = true
 	case unix.S_IFREG:
 	default:
-		return nil, fmt.Errorf("open %s: not a block device or regular file", path)
+		return nil, fmt.Errorf("open %s: %s, not a block device or regular file", path, fileKind(st.Mode))
 	}
 	flags := unix.O_RDWR | unix.O_CLOEXEC
 	if readOnly {
@@ -144,4 +144,20 @@ func (d *Device) DiskSeq() (uint64, error) {
 		return 0, fmt.Errorf("%s: BLKGETDISKSEQ: %w", d.path, err)
 	}
 	return seq, nil
+}
+
+// fileKind names the type of a file that is neither a block device nor a
+// regular file.
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFSOCK:
+		return "a socket"
+	}
+	return "another kind of file"
 }

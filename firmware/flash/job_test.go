@@ -382,7 +382,8 @@ func TestOpenErrors(t *testing.T) {
 	t.Cleanup(func() { exec.Command("chattr", "-i", immutable).Run() })
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "missing.img"), "open " + filepath.Join(dir, "missing.img") + ": no such file or directory"},
-		{fifo, "open " + fifo + ": not a block device or regular file"},
+		{fifo, "open " + fifo + ": a FIFO, not a block device or regular file"},
+		{dir, "open " + dir + ": a directory, not a block device or regular file"},
 		{immutable, "open " + immutable + ": operation not permitted"},
 	} {
 		if _, err := Open(tc.path, false); err == nil || err.Error() != tc.want {
