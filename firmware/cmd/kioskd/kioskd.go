@@ -87,11 +87,19 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	}
 	policy := drive.Policy{MinSize: cfg.MinSize, MaxSize: cfg.MaxSize}
 	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
-		_, r := policy.Eligible(d, host.Facts(ctx, d))
-		if r != drive.OK {
-			logf("port %s: %s: refused: %v", d.Port, d, r)
-		} else {
-			logf("port %s: %s: ready", d.Port, d)
+		start := time.Now()
+		facts := host.Facts(ctx, d)
+		_, r := policy.Eligible(d, facts)
+		took := time.Since(start).Round(time.Millisecond)
+		switch {
+		case r != drive.OK && facts.Err != nil:
+			logf("port %s: %s: refused: %v (checked in %v): %v", d.Port, d, r, took, facts.Err)
+		case r != drive.OK:
+			logf("port %s: %s: refused: %v (checked in %v)", d.Port, d, r, took)
+		case facts.NotMaster != "":
+			logf("port %s: %s: ready (checked in %v; not a library drive: %s)", d.Port, d, took, facts.NotMaster)
+		default:
+			logf("port %s: %s: ready (checked in %v)", d.Port, d, took)
 		}
 		return r
 	})
