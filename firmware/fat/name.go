@@ -123,16 +123,17 @@ type shortName struct {
 	name   [11]byte // space-padded base and extension, as stored
 	lcase  byte     // NT case flags: 0x08 base lower, 0x10 extension lower
 	exact  bool     // the long name is this short name (modulo case flags)
-	basis  string   // base for a numeric tail, when not exact
-	ext    string   // extension for a numeric tail, when not exact
+	basis  string   // the long name's base as 8.3 characters, when not exact
+	ext    string   // extension of the generated names, when not exact
+	sum    uint16   // Windows' checksum of the long name, when not exact
 	nolong bool     // no long-name entries are needed
 }
 
-// newShortName derives the 8.3 form of a valid long name as Windows does:
-// upper-case it, replace what 8.3 cannot hold with '_', drop spaces and
-// leading dots, keep at most 8+3 characters. A name that fits exactly keeps
-// that form (and needs no long entries if each part is in one case);
-// otherwise the caller adds a numeric tail ~N.
+// newShortName derives the 8.3 form of a valid long name as Windows'
+// fastfat does (FatSelectNames, RtlGenerate8dot3Name): a name that is 8.3
+// already keeps that form, and needs no long entries if each part is in
+// one case; any other name (one with a space too) gets generated names,
+// which candidate gives in Windows' order. See docs/anonymity.md.
 func newShortName(long string) shortName {
 	var s shortName
 	if base, ext, ok := fitsShort(long); ok {
@@ -153,16 +154,14 @@ func newShortName(long string) shortName {
 		}
 		return s
 	}
-	trimmed := strings.TrimLeft(strings.ReplaceAll(long, " ", ""), ".")
+	trimmed := strings.TrimLeft(long, ". ")
 	base, ext := trimmed, ""
 	if i := strings.LastIndexByte(trimmed, '.'); i >= 0 {
 		base, ext = trimmed[:i], trimmed[i+1:]
 	}
-	s.basis = shortPart(strings.ReplaceAll(base, ".", ""), 8)
-	if s.basis == "" {
-		s.basis = "_"
-	}
+	s.basis = shortPart(base, 6)
 	s.ext = shortPart(ext, 3)
+	s.sum = nameChecksum(long)
 	return s
 }
 
@@ -196,34 +195,66 @@ func letterCases(s string) (upper, lower bool) {
 	return upper, lower
 }
 
-// shortPart maps s to at most n upper-case 8.3 characters, '_' for any
-// character 8.3 cannot hold.
+// shortPart maps s to at most n upper-case 8.3 characters as
+// RtlGenerate8dot3Name does: spaces, dots and characters outside the OEM
+// code page (taken as code page 437's ASCII part) are dropped, the ASCII
+// characters 8.3 cannot hold ("*+,/:;<=>?[\]| and ") become '_'.
 func shortPart(s string, n int) string {
 	var b strings.Builder
 	for _, r := range s {
 		if b.Len() == n {
 			break
 		}
-		c := byte('_')
-		if r < 0x80 && shortChar(byte(r)) {
-			c = byte(unicode.ToUpper(r))
+		switch {
+		case r <= ' ' || r == '.' || r >= utf8.RuneSelf:
+		case shortChar(byte(r)):
+			b.WriteByte(byte(unicode.ToUpper(r)))
+		default:
+			b.WriteByte('_')
 		}
-		b.WriteByte(c)
 	}
 	return b.String()
 }
 
-// withTail returns the 11-byte short name basis~n.ext.
-func withTail(basis, ext string, n int) ([11]byte, bool) {
+// nameChecksum is the checksum RtlGenerate8dot3Name puts, as four hex
+// digits, into the short names of a long name whose first four ~N are
+// taken (or whose base has at most two 8.3 characters), computed over the
+// UTF-16 units of the long name as given. Checked against names Windows
+// wrote (TestNameChecksum).
+func nameChecksum(long string) uint16 {
+	var sum uint16
+	for _, u := range utf16.Encode([]rune(long)) {
+		sum = sum*0x25 + u
+	}
+	t := int32(uint32(sum) * 314159269)
+	if t < 0 {
+		t = -t
+	}
+	sum = uint16(t % 1000000007)
+	return sum>>12 | sum>>4&0x00F0 | sum<<4&0x0F00 | sum<<12
+}
+
+// candidate returns the k-th short name (k from 1) that Windows tries for
+// a long name that is not 8.3: basis~1 to basis~4 with the basis cut to
+// six characters, then two characters of it, the checksum in hex and ~1,
+// ~2, and so on; a basis of at most two characters gets the checksum from
+// the first. It reports false when k is too large for 8.3.
+func (s shortName) candidate(k int) ([11]byte, bool) {
+	stem := s.basis
+	if len(s.basis) <= 2 || k > 4 {
+		if len(s.basis) > 2 {
+			k -= 4
+		}
+		stem = s.basis[:min(len(s.basis), 2)] + fmt.Sprintf("%04X", s.sum)
+	}
 	var out [11]byte
-	tail := fmt.Sprintf("~%d", n)
+	tail := fmt.Sprintf("~%d", k)
 	if len(tail) > 7 {
 		return out, false
 	}
-	keep := min(len(basis), 8-len(tail))
 	copy(out[:], strings.Repeat(" ", 11))
-	copy(out[:8], basis[:keep]+tail)
-	copy(out[8:], ext)
+	copy(out[:8], stem[:min(len(stem), 8-len(tail))]+tail)
+	copy(out[8:], s.ext)
 	return out, true
 }
 

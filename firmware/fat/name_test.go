@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"regexp"
 	"errors"
 	"fmt"
 	"strings"
@@ -72,12 +73,15 @@ func TestShortNames(t *testing.T) {
 		{"README.txt", "README  TXT", 0x10, false},
 		{"Makefile", "MAKEFILE   ", 0, true},
 		{"ReadMe.Html", "README~1HTM", 0, true},
+		{"Documentary Part 1.mp4", "DOCUME~1MP4", 0, true}, // a space always makes a generated name
 		{"12345678", "12345678   ", 0, false},
 		{"longfilename.text", "LONGFI~1TEX", 0, true},
-		{"위키백과.html", "____~1  HTM", 0, true},
+		{"위키백과.html", "D553~1  HTM", 0, true}, // no 8.3 character: the checksum from the first
 		{".bashrc", "BASHRC~1   ", 0, true},
-		{"a.b.c", "AB~1    C  ", 0, true},
-		{"a b.txt", "AB~1    TXT", 0, true},
+		{"a.b.c", "AB6162~1C  ", 0, true}, // a basis of two characters: the checksum too
+		{"a b.txt", "AB5079~1TXT", 0, true},
+		{"[1] a=b;c,d.txt", "_1_A_B~1TXT", 0, true},
+		{"été.txt", "TDA51~1 TXT", 0, true}, // é dropped: code page 437 as ASCII only (docs/anonymity.md)
 		{"x+y.txt", "X_Y~1   TXT", 0, true},
 		{"Foo.txt", "FOO     TXT", 0, true}, // mixed case: long entries, but no tail
 		{"name.", "", 0, true},              // not reached: CheckName refuses it
@@ -97,6 +101,9 @@ func TestShortNames(t *testing.T) {
 	}
 }
 
+// TestShortNameTails: in a folder of many names with one basis, the first
+// four take ~1 to ~4 (here ~1 is an exact name's), every later one the
+// two-character, checksum form, and no two share a short name.
 func TestShortNameTails(t *testing.T) {
 	var es []Entry
 	for i := range 1200 {
@@ -108,6 +115,7 @@ func TestShortNameTails(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[[11]byte]string{}
+	hashed := regexp.MustCompile(`^LO[0-9A-F]{4}~[0-9]TXT$`)
 	for _, c := range l.dirs[0].children {
 		if prev, ok := seen[c.short]; ok {
 			t.Fatalf("%q and %q share short name %q", prev, c.name, c.short[:])
@@ -117,8 +125,62 @@ func TestShortNameTails(t *testing.T) {
 	if got := seen[[11]byte([]byte("LONGFI~1TXT"))]; got != "LONGFI~1.TXT" {
 		t.Errorf("LONGFI~1.TXT is held by %q; want the file of that exact name", got)
 	}
-	if _, ok := seen[[11]byte([]byte("LON~1201TXT"))]; !ok {
-		t.Errorf("no LON~1201.TXT among %d names; tails should count up past the exact LONGFI~1", len(seen))
+	for i, want := range []string{"LONGFI~2TXT", "LONGFI~3TXT", "LONGFI~4TXT"} {
+		if got := seen[[11]byte([]byte(want))]; got != es[i].Path {
+			t.Errorf("%s is held by %q; want %q, the %d. name", want, got, es[i].Path, i+1)
+		}
+	}
+	for i, c := range l.dirs[0].children[3:1200] {
+		want := fmt.Sprintf("LO%04X~", nameChecksum(c.name))
+		if !hashed.Match(c.short[:]) || !strings.HasPrefix(string(c.short[:]), want) {
+			t.Fatalf("name %d, %q: short name %q; want %s1.TXT or a later ~N", i+4, c.name, c.short[:], want)
+		}
+	}
+}
+
+// TestNameChecksum checks the checksum of Windows' generated short names
+// against names a Windows system wrote: SomeStuff.aspx as SOBC84~1.ASP
+// (Thomas Galvin, "A Tale of Two File Names", 2015) and four files listed
+// with dir /x in stackoverflow.com/questions/31526206.
+func TestNameChecksum(t *testing.T) {
+	for _, tc := range []struct {
+		long string
+		sum  uint16
+	}{
+		{"SomeStuff.aspx", 0xBC84},
+		{"Rammstein & Tatu - Moscow.mp3", 0x8E17},
+		{"Rammstein - Asche zu Asche.mp3", 0x23A6},
+		{"Rammstein - Du Hast.mp3", 0x0CAE},
+		{"Rammstein - Haifisch.mp3", 0x6BAA},
+	} {
+		if got := nameChecksum(tc.long); got != tc.sum {
+			t.Errorf("nameChecksum(%q) = %04X; want %04X", tc.long, got, tc.sum)
+		}
+	}
+}
+
+// TestCrowdedFolder: twelve parts of a documentary in one folder get the
+// names Windows NT and later give them when created in this order, ~1 to
+// ~4 and then the checksum form, computed from the algorithm (see
+// docs/anonymity.md), and mtools, reading the written volume, lists them.
+func TestCrowdedFolder(t *testing.T) {
+	want := []string{"DOCUME~1", "DOCUME~2", "DOCUME~3", "DOCUME~4", "DO4019~1", "DO6B71~1",
+		"DO164D~1", "DO31B5~1", "DOEB71~1", "DO39B8~1", "DO5421~1", "DO0113~1"}
+	var files []testFile
+	for i := range want {
+		files = append(files, testFile{path: fmt.Sprintf("films/Documentary Part %d.mp4", i+1), data: []byte("frame")})
+	}
+	img, l := writeImage(t, 64*mib, files, Options{})
+	for i, c := range l.dirs[1].children {
+		if got := string(c.short[:]); got != want[i]+"MP4" {
+			t.Errorf("%q: short name %q; want %s.MP4", c.name, got, want[i])
+		}
+	}
+	out := mtools(t, img, "mdir", "::films")
+	for i, w := range want {
+		if !strings.Contains(out, w+"  MP4") && !strings.Contains(out, w+" MP4") {
+			t.Errorf("mdir does not list %s.MP4 for part %d:\n%s", w, i+1, out)
+		}
 	}
 }
 

@@ -199,7 +199,9 @@ func (l *Layout) addChild(dir int, c child) error {
 }
 
 // nameShort gives every name a unique 8.3 form: names that are 8.3
-// already keep theirs, the others get basis~N.ext with the smallest free N.
+// already keep theirs, the others get the first of Windows' candidates
+// that is free, in the order of the folder's entries (the order they are
+// created in).
 func (l *Layout) nameShort() error {
 	for di := range l.dirs {
 		d := &l.dirs[di]
@@ -211,7 +213,9 @@ func (l *Layout) nameShort() error {
 				taken[forms[i].name] = true
 			}
 		}
-		next := map[string]int{}
+		// The ~1 to ~4 of a basis are tried in turn by every name that
+		// has it, so a folder of many such names is not quadratic.
+		plain := map[string]int{}
 		for i := range d.children {
 			c, s := &d.children[i], forms[i]
 			c.long, c.lcase, c.short = !s.nolong, s.lcase, s.name
@@ -219,13 +223,22 @@ func (l *Layout) nameShort() error {
 				continue
 			}
 			key := s.basis + "." + s.ext
-			for n := next[key] + 1; ; n++ {
-				name, ok := withTail(s.basis, s.ext, n)
+			k := 1
+			if len(s.basis) > 2 {
+				k = plain[key] + 1
+			}
+			for ; ; k++ {
+				name, ok := s.candidate(k)
 				if !ok {
 					return fmt.Errorf("plan: folder %q: no free short name for %q", d.path, c.name)
 				}
 				if !taken[name] {
-					taken[name], c.short, next[key] = true, name, n
+					taken[name], c.short = true, name
+					if k <= 4 && len(s.basis) > 2 {
+						plain[key] = k
+					} else if len(s.basis) > 2 {
+						plain[key] = 4
+					}
 					break
 				}
 			}
