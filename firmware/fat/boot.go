@@ -4,8 +4,8 @@ import "encoding/binary"
 
 // Fixed values of the structures Windows writes.
 const (
-	oemName       = "MSWIN4.1"
-	partTypeFAT32 = 0x0C // FAT32 with LBA addressing
+	oemName       = "MSDOS5.0" // what Windows Vista and later write; see docs/anonymity.md
+	partTypeFAT32 = 0x0C       // FAT32 with LBA addressing
 	mediaFixed    = 0xF8
 	fsInfoSector  = 1
 	backupSector  = 6

@@ -1,9 +1,9 @@
 package fat
 
 import (
-	"regexp"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )

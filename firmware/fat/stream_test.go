@@ -70,7 +70,7 @@ func TestWriteCheckedByOutsideTools(t *testing.T) {
 			}
 			wantLines := []string{
 				fmt.Sprintf("disk label=\"%-11s\"", strings.ToUpper(label)),
-				`banner:"MSWIN4.1"`,
+				`banner:"MSDOS5.0"`,
 				fmt.Sprintf("serial number: %08X", l.VolumeID()),
 				"reserved (boot) sectors: 32",
 				fmt.Sprintf("sector size: %d bytes", l.Geometry().SectorSize),
