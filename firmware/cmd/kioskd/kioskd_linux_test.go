@@ -451,17 +451,25 @@ func TestSelfTest(t *testing.T) {
 	if _, err := k.stdin.Write(sim.Encode(sim.Message{Press: "info", MS: 1500})); err != nil {
 		t.Fatal(err)
 	}
+	// The log line of the last LED comes before the screen that names it
+	// is drawn: wait for the screen, not the line.
 	var rows []string
-	k.until("every LED lit in the self-test", func(v sim.View, logs []string) bool {
+	wantRows := []string{"STATUS GPIO22", "P1 GREEN GPIO5", "P1 RED GPIO6", "P4 RED GPIO21"}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	err := k.console.Until(ctx, func(v sim.View, logs []string) bool {
 		if len(v.LCD) > 1 && !slices.Contains(rows, v.LCD[1]) {
 			rows = append(rows, v.LCD[1])
 		}
+		for _, want := range wantRows {
+			if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
+				return false
+			}
+		}
 		return countLogs(logs, "selftest: LED P4 RED (GPIO21, pin 40) on") == 1 && v.Has("TEST SIM 20x4")
 	})
-	for _, want := range []string{"STATUS GPIO22", "P1 GREEN GPIO5", "P1 RED GPIO6", "P4 RED GPIO21"} {
-		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
-			t.Errorf("the LCD's LED row never showed %q; it showed %q", want, rows)
-		}
+	if err != nil {
+		t.Fatalf("waiting for every LED named on the LCD (%q): %v; the LED row showed %q", wantRows, err, rows)
 	}
 	k.until("INFO and the stick shown", func(v sim.View, logs []string) bool {
 		return countLogs(logs, "selftest: INFO released after 1.5s") == 1 && countLogs(logs, "kiosk port 1") == 1 &&
