@@ -94,9 +94,16 @@ func (l *Layout) fsInfo(b []byte) {
 	le.PutUint32(b[484:], 0x61417272)
 	free := l.g.Clusters - l.used
 	le.PutUint32(b[488:], free)
-	// The "next free" hint holds the last allocated cluster, as Windows and
-	// Linux write it: the search for a free cluster starts after it.
-	le.PutUint32(b[492:], 1+l.used)
+	// The "next free" hint is the cluster after the last one allocated, as
+	// fastfat leaves it after a copy (FatReserveClusters sets ClusterHint
+	// to the cluster after the run it took, and the FSInfo sector gets
+	// ClusterHint when the volume is marked clean); cluster 2 when none is
+	// left, as its search then wraps.
+	next := 2 + l.used
+	if l.used >= l.g.Clusters {
+		next = 2
+	}
+	le.PutUint32(b[492:], next)
 	le.PutUint32(b[508:], 0xAA550000)
 }
 
