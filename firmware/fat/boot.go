@@ -56,7 +56,7 @@ func chs(lba int64) []byte {
 // their backups at sectors 6 and 7, zeros elsewhere.
 func (l *Layout) reserved() []byte {
 	ss := l.g.SectorSize
-	b := make([]byte, reservedSectors*ss)
+	b := make([]byte, minReserved*ss)
 	l.bootSector(b[:ss])
 	l.fsInfo(b[fsInfoSector*ss : (fsInfoSector+1)*ss])
 	copy(b[backupSector*ss:], b[:2*ss])
@@ -68,7 +68,7 @@ func (l *Layout) bootSector(b []byte) {
 	copy(b[3:11], oemName)
 	le.PutUint16(b[11:], uint16(l.g.SectorSize))
 	b[13] = byte(l.g.SectorsPerCluster)
-	le.PutUint16(b[14:], reservedSectors)
+	le.PutUint16(b[14:], uint16(l.g.ReservedSectors))
 	b[16] = numFATs
 	b[21] = mediaFixed
 	le.PutUint16(b[24:], chsSectors)
@@ -107,8 +107,9 @@ func (l *Layout) fsInfo(b []byte) {
 	le.PutUint32(b[508:], 0xAA550000)
 }
 
-// fatEntry is the value of FAT entry c.
-func (l *Layout) fatEntry(c uint32, j *int) uint32 {
+// fatEntry is the value of FAT entry c; j and k are the indexes in l.ends
+// and l.links at or after the entries before c.
+func (l *Layout) fatEntry(c uint32, j, k *int) uint32 {
 	switch {
 	case c == 0:
 		return 0x0FFFFF00 | mediaFixed
@@ -117,11 +118,17 @@ func (l *Layout) fatEntry(c uint32, j *int) uint32 {
 	case c >= 2+l.used:
 		return 0
 	}
-	for l.ends[*j] < c {
+	for *j < len(l.ends) && l.ends[*j] < c {
 		*j++
 	}
-	if l.ends[*j] == c {
+	if *j < len(l.ends) && l.ends[*j] == c {
 		return eoc
+	}
+	for *k < len(l.links) && l.links[*k].from < c {
+		*k++
+	}
+	if *k < len(l.links) && l.links[*k].from == c {
+		return l.links[*k].to
 	}
 	return c + 1
 }
@@ -129,14 +136,11 @@ func (l *Layout) fatEntry(c uint32, j *int) uint32 {
 // putFAT writes the bytes of a FAT starting at byte offset off into p.
 func (l *Layout) putFAT(p []byte, off int64) {
 	c := uint32(off / 4)
-	j := 0
-	if c >= 2 && c < 2+l.used {
-		j = l.endIndex(c)
-	}
+	j, k := l.endIndex(c), l.linkIndex(c)
 	skip := int(off % 4)
 	for len(p) > 0 {
 		var v [4]byte
-		le.PutUint32(v[:], l.fatEntry(c, &j))
+		le.PutUint32(v[:], l.fatEntry(c, &j, &k))
 		n := copy(p, v[skip:])
 		p, skip = p[n:], 0
 		c++

@@ -1,6 +1,9 @@
 package fat
 
-import "unicode/utf16"
+import (
+	"time"
+	"unicode/utf16"
+)
 
 // Directory entry attributes.
 const (
@@ -10,61 +13,107 @@ const (
 	attrLong    = 0x0F // read-only, hidden, system and volume: a long-name part
 )
 
-// dirBytes fills b (the folder's clusters, zeroed) with the entries of
-// folder i: the label or "." and "..", then for each child its long-name
-// entries and its short entry.
-func (l *Layout) dirBytes(i int, b []byte) {
+// dirBytes fills b, which must be zeroed, with the bytes of folder i from
+// byte offset off on (a multiple of 32): the label or "." and "..", then
+// for each child its long-name entries and its short entry.
+func (l *Layout) dirBytes(i int, b []byte, off int64) {
 	d := &l.dirs[i]
-	pos := 0
-	next := func() []byte {
-		e := b[pos : pos+32]
+	pos := int64(0)
+	next := func() []byte { // the next entry, or nil when it lies outside b
+		p := pos - off
 		pos += 32
-		return e
+		if p < 0 || p >= int64(len(b)) {
+			return nil
+		}
+		return b[p : p+32]
 	}
 	if i == 0 {
 		if labelEntry(l.opts.Label) {
-			e := next()
-			copy(e[:11], l.label[:])
-			e[11] = attrLabel
-			le.PutUint16(e[22:], l.clock)
-			le.PutUint16(e[24:], l.date)
+			if e := next(); e != nil {
+				copy(e[:11], l.label[:])
+				e[11] = attrLabel
+				date, clock, _ := fatStamp(l.formatted())
+				le.PutUint16(e[22:], clock)
+				le.PutUint16(e[24:], date)
+			}
 		}
 	} else {
 		parent := uint32(0) // ".." of a folder in the root points to cluster 0
 		if d.parent != 0 {
 			parent = l.dirs[d.parent].cluster
 		}
-		l.shortEntry(next(), [11]byte{'.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, d.cluster, 0)
-		l.shortEntry(next(), [11]byte{'.', '.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, parent, 0)
+		// "." and ".." carry the folder's own times, as fastfat makes them.
+		made := l.createdAt(d.cluster, d.made)
+		if e := next(); e != nil {
+			l.shortEntry(e, [11]byte{'.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, d.cluster, 0, made)
+		}
+		if e := next(); e != nil {
+			l.shortEntry(e, [11]byte{'.', '.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, parent, 0, made)
+		}
 	}
-	for _, c := range d.children {
+	at := d.cluster + 1 // where the copy had got to when the next entry was made
+	ord := d.made + 1   // how many entries it had made
+	end := off + int64(len(b))
+	for ci := range d.children {
+		if pos >= end {
+			return
+		}
+		c := &d.children[ci]
+		made, n := at, ord
+		ord++
+		if c.dir {
+			made, at = l.dirs[c.index].cluster, l.dirs[c.index].end
+			ord += l.dirs[c.index].below
+		} else if f := l.files[c.index]; f.cluster != 0 {
+			made, at = f.cluster, f.cluster+uint32(l.g.clustersFor(f.size))
+		}
+		if pos+int64(c.slots())*32 <= off {
+			pos += int64(c.slots()) * 32
+			continue
+		}
 		if c.long {
 			units := utf16.Encode([]rune(c.name))
 			n := (len(units) + 12) / 13
 			sum := checksum(c.short[:])
 			for k := n; k >= 1; k-- {
-				longEntry(next(), units, k, k == n, sum)
+				if e := next(); e != nil {
+					longEntry(e, units, k, k == n, sum)
+				}
 			}
 		}
+		e := next()
+		if e == nil {
+			continue
+		}
 		if c.dir {
-			l.shortEntry(next(), c.short, c.lcase, attrDir, l.dirs[c.index].cluster, 0)
+			l.shortEntry(e, c.short, c.lcase, attrDir, made, 0, l.createdAt(made, n))
 		} else {
 			f := l.files[c.index]
-			l.shortEntry(next(), c.short, c.lcase, attrArchive, f.cluster, uint32(f.size))
+			l.shortEntry(e, c.short, c.lcase, attrArchive, f.cluster, uint32(f.size), l.createdAt(made, n))
 		}
 	}
 }
 
-func (l *Layout) shortEntry(e []byte, name [11]byte, lcase, attr byte, cluster, size uint32) {
+// shortEntry fills a short entry made at time made: created then (to
+// 10 ms) and last accessed that day. A file keeps the library's time as
+// its time of last writing, as a copy keeps the source's; a folder was last
+// written when it was made, rounded up to FAT's 2 seconds as fastfat does.
+func (l *Layout) shortEntry(e []byte, name [11]byte, lcase, attr byte, cluster, size uint32, made time.Time) {
 	copy(e[:11], name[:])
 	e[11] = attr
 	e[12] = lcase
-	le.PutUint16(e[14:], l.clock) // created
-	le.PutUint16(e[16:], l.date)
-	le.PutUint16(e[18:], l.date) // last access
+	date, clock, tenths := fatStamp(made)
+	e[13] = tenths
+	le.PutUint16(e[14:], clock) // created
+	le.PutUint16(e[16:], date)
+	le.PutUint16(e[18:], date) // last access
 	le.PutUint16(e[20:], uint16(cluster>>16))
-	le.PutUint16(e[22:], l.clock) // written
-	le.PutUint16(e[24:], l.date)
+	wdate, wclock := l.date, l.clock
+	if attr&attrDir != 0 {
+		wdate, wclock, _ = fatStamp(made.Add(2*time.Second - 1).Truncate(2 * time.Second))
+	}
+	le.PutUint16(e[22:], wclock) // written
+	le.PutUint16(e[24:], wdate)
 	le.PutUint16(e[26:], uint16(cluster))
 	le.PutUint32(e[28:], size)
 }

@@ -5,15 +5,17 @@ import (
 	"fmt"
 )
 
-// Fixed layout choices, as Windows makes them for a USB stick.
+// Fixed layout choices, as Windows makes them for a USB stick; see
+// docs/anonymity.md for their sources.
 const (
-	partStartBytes  = 1 << 20 // the partition starts at 1 MiB
-	alignBytes      = 1 << 20 // the data region starts on a 1 MiB boundary
-	reservedSectors = 32
-	numFATs         = 2
-	minClusters     = 65525      // fewer makes the volume FAT16 by definition
-	maxClusters     = 0x0FFFFFF5 // more cannot be addressed by 28-bit entries
-	maxMBRSectors   = 1 << 32    // an MBR partition ends below sector 2^32
+	partStartBytes = 1 << 20 // the partition starts at 1 MiB
+	alignBytes     = 1 << 20 // a partition given to PlanPartition starts on a 1 MiB boundary
+	dataAlignBytes = 4 << 20 // the data region starts a multiple of 4 MiB into the volume
+	minReserved    = 32      // reserved sectors before Windows pads them to align the data
+	numFATs        = 2
+	minClusters    = 65525      // fewer makes the volume FAT16 by definition
+	maxClusters    = 0x0FFFFFF5 // more cannot be addressed by 28-bit entries
+	maxMBRSectors  = 1 << 32    // an MBR partition ends below sector 2^32
 )
 
 // ErrTooSmall is returned for a disk too small to hold a FAT32 volume.
@@ -27,6 +29,7 @@ type Geometry struct {
 	PartStart         int64  // first sector of the partition
 	PartSectors       int64  // sectors in the partition (= the volume)
 	SectorsPerCluster int    // sectors in one cluster
+	ReservedSectors   int64  // sectors before the first FAT: boot sectors and padding
 	FATSectors        int64  // sectors in one FAT
 	Clusters          uint32 // data clusters, numbered 2 .. Clusters+1
 }
@@ -48,7 +51,7 @@ func NewGeometry(diskBytes int64, sectorSize int) (Geometry, error) {
 // as Windows would; n is the size in bytes that errors name.
 func (g Geometry) fit(n int64) (Geometry, error) {
 	ss := int64(g.SectorSize)
-	if g.PartSectors <= reservedSectors {
+	if g.PartSectors <= minReserved {
 		return Geometry{}, fmt.Errorf("%d bytes: %w", n, ErrTooSmall)
 	}
 	for cluster := windowsClusterSize(g.PartSectors * ss); ; cluster /= 2 {
@@ -87,32 +90,33 @@ func windowsClusterSize(volumeBytes int64) int64 {
 	}
 }
 
-// fitFATs sizes the FATs for the current cluster size so that they hold an
-// entry for every cluster and the data region starts aligned; the padding
-// that alignment needs is given to the FATs. It reports false when no
-// cluster is left.
+// fitFATs sizes the reserved area and the FATs for the current cluster
+// size as Windows' format does: a first FAT size counts a cluster for every
+// sector after the 32 reserved ones, the data region starts at the next
+// multiple of 4 MiB after the reserved area and two such FATs, the FATs
+// then shrink to what the clusters that are left need, and the reserved
+// area takes up the difference. It reports false when no cluster is left.
 func (g *Geometry) fitFATs() bool {
-	align := int64(alignBytes / g.SectorSize)
 	ss, spc := int64(g.SectorSize), int64(g.SectorsPerCluster)
-	// The smallest aligned start of the data region whose FATs fit in front
-	// of it; at most a few hundred steps even for 2 TiB.
-	for data := align; data < g.PartSectors; data += align {
-		clusters := (g.PartSectors - data) / spc
-		need := ((clusters+2)*4 + ss - 1) / ss
-		if reservedSectors+numFATs*need <= data {
-			g.FATSectors = (data - reservedSectors) / numFATs
-			g.Clusters = uint32(min(clusters, maxClusters+1))
-			return clusters > 0
-		}
+	align := int64(dataAlignBytes / g.SectorSize)
+	fatFor := func(clusters int64) int64 { return ((clusters+2)*4 + ss - 1) / ss }
+	first := fatFor((g.PartSectors - minReserved) / spc)
+	data := (minReserved + numFATs*first + align - 1) / align * align
+	if data >= g.PartSectors {
+		return false
 	}
-	return false
+	clusters := (g.PartSectors - data) / spc
+	g.FATSectors = fatFor(clusters)
+	g.ReservedSectors = data - numFATs*g.FATSectors
+	g.Clusters = uint32(min(clusters, maxClusters+1))
+	return clusters > 0
 }
 
 // ClusterSize is the size of one cluster in bytes.
 func (g Geometry) ClusterSize() int64 { return int64(g.SectorsPerCluster) * int64(g.SectorSize) }
 
 // DataStart is the first sector of cluster 2, relative to the partition.
-func (g Geometry) DataStart() int64 { return reservedSectors + numFATs*g.FATSectors }
+func (g Geometry) DataStart() int64 { return g.ReservedSectors + numFATs*g.FATSectors }
 
 // ClusterOffset is the byte offset on the disk of cluster c.
 func (g Geometry) ClusterOffset(c uint32) int64 {

@@ -24,7 +24,8 @@ type Entry struct {
 type Options struct {
 	SectorSize int       // logical sector size of the disk; 0 means 512
 	Label      string    // volume label; "" means Windows' NO NAME
-	Time       time.Time // every timestamp on the volume (1980 to 2107)
+	Time       time.Time // the files' time of last writing, as their source has it (1980 to 2107)
+	Copied     time.Time // when the copy began; zero means every timestamp is Time (docs/anonymity.md)
 	VolumeID   uint32    // boot-sector volume ID; 0 means random
 	DiskID     uint32    // MBR disk signature; 0 means random
 }
@@ -39,6 +40,7 @@ type Layout struct {
 	files    []fileNode // the order of the entries given to Plan
 	used     uint32     // clusters allocated, from cluster 2 on
 	ends     []uint32   // last cluster of every chain, ascending
+	links    []link     // jumps between the runs of fragmented folders, ascending
 	date     uint16     // FAT-encoded Options.Time
 	clock    uint16
 	volumeID uint32
@@ -47,10 +49,14 @@ type Layout struct {
 
 type dirNode struct {
 	path     string
-	parent   int // index into dirs; -1 for the root
-	cluster  uint32
-	clusters uint32
-	entries  int // 32-byte entries used
+	parent   int    // index into dirs; -1 for the root
+	cluster  uint32 // first cluster
+	clusters uint32 // clusters in all its runs
+	runs     []run  // its clusters in chain order
+	end      uint32 // the first cluster left free after it and everything below it were copied
+	made     int    // entries the copy made before this folder's (the root: -1)
+	below    int    // entries the copy made in it and below it
+	entries  int    // 32-byte entries used
 	children []child
 	byFold   map[string]int // Fold(name) -> index into children
 }
@@ -71,8 +77,9 @@ type fileNode struct {
 }
 
 // Plan lays out a disk of diskBytes holding entries, as Windows would
-// format it and copy the files: one FAT32 partition from 1 MiB to the end
-// of the disk, folders first, then every file contiguous in entry order.
+// format it and Explorer copy the files onto it: one FAT32 partition from
+// 1 MiB to the end of the disk, each folder's entries in Explorer's name
+// order, folders and files allocated in the order of the copy (copy.go).
 func Plan(diskBytes int64, entries []Entry, opts Options) (*Layout, error) {
 	if opts.SectorSize == 0 {
 		opts.SectorSize = 512
@@ -93,6 +100,16 @@ func planOn(g Geometry, entries []Entry, opts Options) (*Layout, error) {
 	}
 	if l.date, l.clock, err = encodeTime(opts.Time); err != nil {
 		return nil, err
+	}
+	if !opts.Copied.IsZero() {
+		// The copy takes well under a year: a start a year inside FAT's
+		// range keeps every time of it there.
+		if _, _, err := encodeTime(opts.Copied.AddDate(1, 0, 0)); err != nil {
+			return nil, err
+		}
+		if _, _, err := encodeTime(opts.Copied.Add(-formatLead)); err != nil {
+			return nil, err
+		}
 	}
 	l.volumeID, l.diskID = opts.VolumeID, opts.DiskID
 	if l.volumeID == 0 {
@@ -205,6 +222,7 @@ func (l *Layout) addChild(dir int, c child) error {
 func (l *Layout) nameShort() error {
 	for di := range l.dirs {
 		d := &l.dirs[di]
+		sortForCopy(d.children)
 		taken := make(map[[11]byte]bool, len(d.children))
 		forms := make([]shortName, len(d.children))
 		for i, c := range d.children {
@@ -244,52 +262,14 @@ func (l *Layout) nameShort() error {
 			}
 		}
 		d.byFold = nil
-		d.entries = 0
-		if di != 0 {
-			d.entries = 2
-		} else if labelEntry(l.opts.Label) {
-			d.entries = 1
-		}
-		for _, c := range d.children {
-			d.entries++
-			if c.long {
-				d.entries += (utf16Len(c.name) + 12) / 13
-			}
+		d.entries = l.baseEntries(di)
+		for i := range d.children {
+			d.entries += d.children[i].slots()
 		}
 		if d.entries > maxDirEntries {
 			return &FolderFullError{Folder: d.path, Entries: d.entries}
 		}
 	}
-	return nil
-}
-
-// allocate places folders, then files, in consecutive clusters from 2.
-func (l *Layout) allocate() error {
-	next, total := int64(2), int64(0)
-	chain := func(n int64) uint32 {
-		c := uint32(next)
-		next += n
-		total += n
-		if n > 0 {
-			l.ends = append(l.ends, uint32(next-1))
-		}
-		return c
-	}
-	for i := range l.dirs {
-		n := l.g.dirClusters(l.dirs[i].entries)
-		l.dirs[i].clusters = uint32(n)
-		l.dirs[i].cluster = chain(n)
-	}
-	for i := range l.files {
-		if n := l.g.clustersFor(l.files[i].size); n > 0 {
-			l.files[i].cluster = chain(n)
-		}
-	}
-	if total > int64(l.g.Clusters) {
-		cs := l.g.ClusterSize()
-		return fmt.Errorf("plan: need %d bytes, volume holds %d: %w", total*cs, int64(l.g.Clusters)*cs, ErrNoSpace)
-	}
-	l.used = uint32(total)
 	return nil
 }
 
@@ -306,6 +286,11 @@ func (l *Layout) DataEnd() int64 { return l.g.ClusterOffset(2 + l.used) }
 // endIndex is the index in l.ends of the first chain end at or after c.
 func (l *Layout) endIndex(c uint32) int {
 	return sort.Search(len(l.ends), func(i int) bool { return l.ends[i] >= c })
+}
+
+// linkIndex is the index in l.links of the first link from c or after.
+func (l *Layout) linkIndex(c uint32) int {
+	return sort.Search(len(l.links), func(i int) bool { return l.links[i].from >= c })
 }
 
 // encodeTime returns t as FAT date and time words.

@@ -78,7 +78,7 @@ func TestStreamTwoTiB(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	fatStart := (g.PartStart + reservedSectors) * 512
+	fatStart := (g.PartStart + g.ReservedSectors) * 512
 	if _, err := io.CopyN(io.Discard, s, fatStart); err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +86,9 @@ func TestStreamTwoTiB(t *testing.T) {
 	if _, err := io.ReadFull(s, head); err != nil {
 		t.Fatal(err)
 	}
-	// Entries 0 and 1, root (cluster 2), d (3), a.bin (4..7), b.txt (8).
-	want := []uint32{0x0FFFFFF8, eoc, eoc, eoc, 5, 6}
+	// Entries 0 and 1, root (cluster 2), d (3) and b.txt (4), copied first
+	// as folders come first, then a.bin (5..8).
+	want := []uint32{0x0FFFFFF8, eoc, eoc, eoc, eoc, 6}
 	for i, w := range want {
 		if got := le.Uint32(head[4*i:]); got != w {
 			t.Errorf("FAT entry %d = %#x; want %#x", i, got, w)

@@ -15,8 +15,8 @@ type Source func(i int, path string) (io.ReadCloser, error)
 type Fill func(p []byte, off int64)
 
 // Stream emits a planned disk from byte 0 to its last byte, in order. It
-// holds one folder's entries and one open file at a time, so its memory
-// does not depend on the size of the volume.
+// holds one cluster of a folder's entries and one open file at a time, so
+// its memory does not depend on the size of the volume.
 type Stream struct {
 	l       *Layout
 	src     Source
@@ -27,7 +27,7 @@ type Stream struct {
 	file    io.ReadCloser
 	fileIdx int // index of file, -1 if none
 	dirBuf  []byte
-	dirIdx  int // folder held in dirBuf, -1 if none
+	dirSeg  int // segment whose folder bytes dirBuf holds, -1 if none
 	err     error
 }
 
@@ -46,6 +46,7 @@ type segment struct {
 	start, end int64 // disk byte range
 	kind       segKind
 	index      int    // folder or file index
+	off        int64  // for segDir: byte offset of the segment in its folder
 	data       []byte // for segBytes
 }
 
@@ -54,7 +55,7 @@ type segment struct {
 // after the end of each file and unused sectors before the partition are
 // zeros.
 func (l *Layout) Stream(src Source, fill Fill) *Stream {
-	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirIdx: -1}
+	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirSeg: -1}
 	g := l.g
 	ss := int64(g.SectorSize)
 	at := int64(0)
@@ -68,18 +69,22 @@ func (l *Layout) Stream(src Source, fill Fill) *Stream {
 	}
 	add(ss, segment{kind: segBytes, data: l.mbr()})
 	add(g.PartStart*ss-at, segment{kind: segZero})
-	add(reservedSectors*ss, segment{kind: segBytes, data: l.reserved()})
+	add(minReserved*ss, segment{kind: segBytes, data: l.reserved()})
+	add((g.ReservedSectors-minReserved)*ss, segment{kind: segZero})
 	for range numFATs {
 		add(g.FATSectors*ss, segment{kind: segFAT})
 	}
 	cs := g.ClusterSize()
-	for i, d := range l.dirs {
-		add(int64(d.clusters)*cs, segment{kind: segDir, index: i})
-	}
-	for i, f := range l.files {
-		add(f.size, segment{kind: segFile, index: i})
-		add(g.clustersFor(f.size)*cs-f.size, segment{kind: segZero})
-	}
+	l.copyOrder(func(st step) {
+		switch st.kind {
+		case stepDir:
+			add(int64(st.n)*cs, segment{kind: segDir, index: st.index, off: st.off})
+		case stepFile:
+			f := l.files[st.index]
+			add(f.size, segment{kind: segFile, index: st.index})
+			add(int64(st.n)*cs-f.size, segment{kind: segZero})
+		}
+	})
 	if at != l.DataEnd() {
 		panic(fmt.Sprintf("BUG: stream data ends at %d, layout at %d", at, l.DataEnd()))
 	}
@@ -136,15 +141,15 @@ func (s *Stream) emit(seg *segment, q []byte) error {
 	case segFAT:
 		s.l.putFAT(q, off)
 	case segDir:
-		if s.dirIdx != seg.index {
+		if s.dirSeg != s.seg {
 			size := int(seg.end - seg.start)
 			if cap(s.dirBuf) < size {
 				s.dirBuf = make([]byte, size)
 			}
 			s.dirBuf = s.dirBuf[:size]
 			clear(s.dirBuf)
-			s.l.dirBytes(seg.index, s.dirBuf)
-			s.dirIdx = seg.index
+			s.l.dirBytes(seg.index, s.dirBuf, seg.off)
+			s.dirSeg = s.seg
 		}
 		copy(q, s.dirBuf[off:])
 	case segFile:

@@ -166,14 +166,25 @@ func TestSmallestDrive(t *testing.T) {
 }
 
 // TestSmallestDriveLargerClusters checks the case where a larger drive
-// holds less: up to 257 MiB Windows formats with 2 KiB clusters, above with
-// 4 KiB, so many tiny files take twice the room.
+// holds less: up to about 260 MiB Windows formats with 2 KiB clusters
+// (4 KiB ones would be too few for FAT32 once the data region starts at
+// 4 MiB), above with 4 KiB, so many tiny files take twice the room.
 func TestSmallestDriveLargerClusters(t *testing.T) {
-	const small, smallDisk = 1500, 257 << 20
+	const small = 1500
+	smallDisk := int64(256 << 20)
+	for ; ; smallDisk += 1 << 20 {
+		g, err := fat.NewGeometry(smallDisk+1<<20, 512)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.ClusterSize() == 4096 {
+			break
+		}
+	}
 	m := &Manifest{Format: 1, Name: "clusters", Date: "2026-11-25", Tiers: []Tier{{Number: 1, Paths: []string{"**"}}}}
 	g, err := fat.NewGeometry(smallDisk, 512)
 	if err != nil || g.ClusterSize() != 2048 {
-		t.Fatalf("NewGeometry(257 MiB) = %d-byte clusters, %v; want 2048", g.ClusterSize(), err)
+		t.Fatalf("NewGeometry(%d MiB) = %d-byte clusters, %v; want 2048", smallDisk>>20, g.ClusterSize(), err)
 	}
 	b := fat.NewBudget(g, "")
 	for i := range small {
@@ -185,13 +196,13 @@ func TestSmallestDriveLargerClusters(t *testing.T) {
 	m.Files = append([]File{{"big", b.Free() - 64<<10, sha("b"), 1}}, m.Files...)
 	all := func(s *Selection) bool { return s.Complete() }
 	if !fits(t, m, smallDisk, all) || fits(t, m, smallDisk+1<<20, all) {
-		t.Fatalf("test manifest does not fit on 257 MiB only; fix the test")
+		t.Fatalf("test manifest does not fit on %d MiB only; fix the test", smallDisk>>20)
 	}
 	size, ok, err := SmallestDrive(m, 512, "", all)
 	if err != nil || !ok || size <= smallDisk+1<<20 {
 		t.Fatalf("SmallestDrive() = %d, %v, %v; want above %d, from where every drive fits", size, ok, err, smallDisk+1<<20)
 	}
-	t.Logf("SmallestDrive() = %d MiB; 257 MiB fits too", size>>20)
+	t.Logf("SmallestDrive() = %d MiB; %d MiB fits too", size>>20, smallDisk>>20)
 	for s := size; s < size+64<<20; s += 1 << 20 {
 		if !fits(t, m, s, all) {
 			t.Errorf("FitDrive(%d) does not fit, above SmallestDrive() = %d", s, size)

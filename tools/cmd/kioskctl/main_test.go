@@ -196,7 +196,7 @@ func TestDrivesTable(t *testing.T) {
 			"    4 GB  tier 1; tier 2: 1 of 2 files (400 MB of 3.40 GB)",
 			"    8 GB  everything",
 			"  256 GB  everything",
-			"drives of 1.50 GB (1,50",
+			"drives of 1.51 GB (1,505,755,136 bytes)",
 			"and larger get all of tier 1",
 			"drives of 4.91 GB (4,9",
 			"and larger get everything",
