@@ -52,14 +52,20 @@ func chs(lba int64) []byte {
 	return []byte{byte(h), byte(s) | byte(c>>8)<<6, byte(c)}
 }
 
-// reserved returns the partition's reserved region: boot sector, FSInfo,
-// their backups at sectors 6 and 7, zeros elsewhere.
+// reserved returns the first 32 sectors of the partition's reserved
+// region: boot sector, FSInfo, their backups at sectors 6 and 7, zeros
+// elsewhere.
 func (l *Layout) reserved() []byte {
 	ss := l.g.SectorSize
 	b := make([]byte, minReserved*ss)
 	l.bootSector(b[:ss])
 	l.fsInfo(b[fsInfoSector*ss : (fsInfoSector+1)*ss])
 	copy(b[backupSector*ss:], b[:2*ss])
+	// fastfat updates only the primary FSInfo sector: the backup keeps
+	// what the format wrote, every cluster free but the root's.
+	back := b[(backupSector+fsInfoSector)*ss:]
+	le.PutUint32(back[488:], l.g.Clusters-1)
+	le.PutUint32(back[492:], 3)
 	return b
 }
 

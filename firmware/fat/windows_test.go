@@ -67,5 +67,15 @@ func TestWindowsFields(t *testing.T) {
 		if !bytes.Equal(boot[12:64], res[6*ss+12:6*ss+64]) || !bytes.Equal(boot, res[6*ss:7*ss]) {
 			t.Errorf("%d-byte disk: the backup boot sector differs from sector 0", tc.disk)
 		}
+		// fastfat writes only the primary FSInfo: the backup keeps the
+		// format's counts.
+		back := res[7*ss : 8*ss]
+		if !bytes.Equal(back[:488], fsi[:488]) || !bytes.Equal(back[496:], fsi[496:]) ||
+			u32(back, 488) != l.g.Clusters-1 || u32(back, 492) != 3 {
+			t.Errorf("%d-byte disk: backup FSInfo free %d, next %d; want the format's %d and 3", tc.disk, u32(back, 488), u32(back, 492), l.g.Clusters-1)
+		}
+		if u16(boot, 14) != uint16(l.g.ReservedSectors) || (l.g.ReservedSectors+2*l.g.FATSectors)*int64(ss)%(4<<20) != 0 {
+			t.Errorf("%d-byte disk: %d reserved sectors, FATs of %d; want the data region 4 MiB aligned", tc.disk, u16(boot, 14), l.g.FATSectors)
+		}
 	}
 }
