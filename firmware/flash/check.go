@@ -25,11 +25,12 @@ type CheckReport struct {
 	Missing  []string // tier-1 files or folders the drive lacks
 	Differ   []string // files whose size or SHA-256 differs, with why
 	Extra    []string // files or folders the library does not hold
-	Stamps   []string // entries whose timestamp is not the library's date
+	Stamps   []string // files not last written at the library's time, entries made before it
 }
 
 // OK reports whether the drive is a faithful copy: all of tier 1, nothing
-// changed, nothing extra, every timestamp the library's date.
+// changed, nothing extra, every file last written at the library's time
+// (as a copy keeps its source's) and nothing made before that.
 func (r *CheckReport) OK() bool {
 	return len(r.Missing)+len(r.Differ)+len(r.Extra)+len(r.Stamps) == 0
 }
@@ -74,8 +75,13 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 		if err != nil {
 			return err
 		}
-		if e, ok := info.Sys().(*fat.DirEntry); ok && !e.Modified.Equal(date) {
-			rep.Stamps = append(rep.Stamps, fmt.Sprintf("%s: %s", p, e.Modified.Format("2006-01-02 15:04:05")))
+		if e, ok := info.Sys().(*fat.DirEntry); ok {
+			switch {
+			case !d.IsDir() && !e.Modified.Equal(date):
+				rep.Stamps = append(rep.Stamps, fmt.Sprintf("%s: written %s", p, e.Modified.Format("2006-01-02 15:04:05")))
+			case e.Created.Before(date):
+				rep.Stamps = append(rep.Stamps, fmt.Sprintf("%s: made %s", p, e.Created.Format("2006-01-02 15:04:05")))
+			}
 		}
 		if d.IsDir() {
 			if !folders[p] {

@@ -153,7 +153,8 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	for _, f := range res.Selection.Files {
 		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
 	}
-	layout, err := fat.Plan(size, entries, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label, Time: opts.Library.Time()})
+	layout, err := fat.Plan(size, entries, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time())})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
 	}

@@ -117,11 +117,15 @@ func TestSticksUnlinkable(t *testing.T) {
 		}
 	}
 
-	// Every time on the volume is the library's, none the time of writing.
+	// Every time on the volume comes from the library, none from the
+	// writing: files keep the library's date as their source's, and the
+	// copy that made them began in the 14 days after it.
 	v, err := fat.OpenVolume(bytes.NewReader(a), int64(len(a)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	date := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	made := map[time.Time]bool{}
 	n := 0
 	fs.WalkDir(v, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -140,13 +144,21 @@ func TestSticksUnlinkable(t *testing.T) {
 				t.Errorf("the stick holds a name with %q: %s", w, p)
 			}
 		}
-		if y, m, dd := info.ModTime().Date(); y != 2026 || m != 11 || dd != 25 {
+		if y, m, dd := info.ModTime().Date(); !d.IsDir() && (y != 2026 || m != 11 || dd != 25) {
 			t.Errorf("%s: modified %v; want the library's date 2026-11-25", p, info.ModTime())
 		}
+		e := info.Sys().(*fat.DirEntry)
+		if e.Created.Before(date.AddDate(0, 0, 1)) || !e.Created.Before(date.AddDate(0, 0, 15)) {
+			t.Errorf("%s: created %v; want within the 14 days after the library's date", p, e.Created)
+		}
+		made[e.Created] = true
 		return nil
 	})
 	if n < 10 {
 		t.Errorf("walked %d files and folders; want the library's", n)
+	}
+	if len(made) != n {
+		t.Errorf("%d entries share %d creation times; want each made at its own time, as a copy makes them", n, len(made))
 	}
 }
 

@@ -69,7 +69,7 @@ func checkCommand(ctx context.Context, in *invocation, args []string) error {
 		for _, l := range []struct {
 			what  string
 			items []string
-		}{{"missing from tier 1", rep.Missing}, {"differs", rep.Differ}, {"not in the library", rep.Extra}, {"timestamp is not the library's date", rep.Stamps}} {
+		}{{"missing from tier 1", rep.Missing}, {"differs", rep.Differ}, {"not in the library", rep.Extra}, {"timestamp is not a copy of the library's", rep.Stamps}} {
 			for _, item := range l.items {
 				fmt.Fprintf(w, "  %s: %s\n", l.what, item)
 			}
