@@ -41,8 +41,9 @@ var demoSticks = []demoStick{
 const demoFilm = 80 << 20
 
 // demoConfig is the demo kiosk's kiosk.toml: the simulated panel and
-// the small sticks of a VM.
-const demoConfig = "board = \"vm\"\nmin_size = \"32MiB\"\nlabel = \"FLASHKIOSK\"\n"
+// the small sticks of a VM, and a label a person would choose (never the
+// project's name: sticks must not carry it).
+const demoConfig = "board = \"vm\"\nmin_size = \"32MiB\"\nlabel = \"WIKI\"\n"
 
 // demoCommand boots the real kiosk in qemu with virtual USB sticks and
 // shows its panel live: scripted (three sticks, GO, a check of each on
