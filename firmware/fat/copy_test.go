@@ -136,3 +136,34 @@ func TestLogicalLess(t *testing.T) {
 		}
 	}
 }
+
+// TestDirBytesResume: rendering a folder cluster by cluster, resuming
+// from where the last cluster stopped as a stream does, gives the bytes
+// of rendering it whole, also where long names cross clusters.
+func TestDirBytesResume(t *testing.T) {
+	var es []Entry
+	for i := range 40 {
+		es = append(es, Entry{Path: fmt.Sprintf("d/%s %d.txt", strings.Repeat("long name ", i%4+1), i), Size: int64(i * 100)})
+	}
+	es = append(es, Entry{Path: "d/sub/x.bin", Size: 5000}, Entry{Path: "d/e", Dir: true})
+	l, err := Plan(64*mib, es, Options{Time: testDate, Copied: testDate.Add(30 * time.Hour), Label: "LIB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := l.g.ClusterSize()
+	for i, d := range l.dirs {
+		whole := make([]byte, int64(d.clusters)*cs)
+		l.dirBytes(i, whole, 0, &dirCursor{})
+		var cur dirCursor
+		for c := int64(0); c < int64(d.clusters); c++ {
+			part := make([]byte, cs)
+			l.dirBytes(i, part, c*cs, &cur)
+			if !bytes.Equal(part, whole[c*cs:(c+1)*cs]) {
+				t.Fatalf("folder %q, cluster %d: resumed rendering differs from the whole folder's", d.path, c)
+			}
+		}
+	}
+	if l.dirs[1].clusters < 4 || len(l.dirs[1].runs) < 2 {
+		t.Errorf("folder d has %d clusters in %d runs; want a fragmented folder of several clusters", l.dirs[1].clusters, len(l.dirs[1].runs))
+	}
+}

@@ -13,10 +13,24 @@ const (
 	attrLong    = 0x0F // read-only, hidden, system and volume: a long-name part
 )
 
+// dirCursor is where rendering a folder stopped: at child ci, whose
+// entries begin at byte pos, with the copy at cluster at and ord entries
+// made. A stream keeps one per folder, as it emits each folder's clusters
+// in order, so that a folder of many clusters is not walked from its start
+// for every one.
+type dirCursor struct {
+	ci  int
+	pos int64
+	at  uint32
+	ord int
+}
+
 // dirBytes fills b, which must be zeroed, with the bytes of folder i from
 // byte offset off on (a multiple of 32): the label or "." and "..", then
-// for each child its long-name entries and its short entry.
-func (l *Layout) dirBytes(i int, b []byte, off int64) {
+// for each child its long-name entries and its short entry. It starts from
+// cur if cur lies at or before off, and leaves cur at the first child it did
+// not reach.
+func (l *Layout) dirBytes(i int, b []byte, off int64, cur *dirCursor) {
 	d := &l.dirs[i]
 	pos := int64(0)
 	next := func() []byte { // the next entry, or nil when it lies outside b
@@ -27,38 +41,28 @@ func (l *Layout) dirBytes(i int, b []byte, off int64) {
 		}
 		return b[p : p+32]
 	}
-	if i == 0 {
-		if labelEntry(l.opts.Label) {
-			if e := next(); e != nil {
-				copy(e[:11], l.label[:])
-				e[11] = attrLabel
-				date, clock, _ := fatStamp(l.formatted())
-				le.PutUint16(e[22:], clock)
-				le.PutUint16(e[24:], date)
-			}
-		}
+	if cur.pos > 0 && cur.pos <= off {
+		pos = cur.pos
 	} else {
-		parent := uint32(0) // ".." of a folder in the root points to cluster 0
-		if d.parent != 0 {
-			parent = l.dirs[d.parent].cluster
-		}
-		// "." and ".." carry the folder's own times, as fastfat makes them.
-		made := l.createdAt(d.cluster, d.made)
-		if e := next(); e != nil {
-			l.shortEntry(e, [11]byte{'.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, d.cluster, 0, made)
-		}
-		if e := next(); e != nil {
-			l.shortEntry(e, [11]byte{'.', '.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, parent, 0, made)
-		}
+		l.baseBytes(i, next)
+		// where the copy had got to when the first child was made, and how
+		// many entries it had made
+		*cur = dirCursor{pos: pos, at: d.cluster + 1, ord: d.made + 1}
 	}
-	at := d.cluster + 1 // where the copy had got to when the next entry was made
-	ord := d.made + 1   // how many entries it had made
+	at, ord := cur.at, cur.ord
 	end := off + int64(len(b))
-	for ci := range d.children {
+	saved := false // cur holds the child the next window starts in
+	for ci := cur.ci; ci < len(d.children); ci++ {
+		c := &d.children[ci]
 		if pos >= end {
+			if !saved {
+				*cur = dirCursor{ci, pos, at, ord}
+			}
 			return
 		}
-		c := &d.children[ci]
+		if pos+int64(c.slots())*32 > end {
+			*cur, saved = dirCursor{ci, pos, at, ord}, true
+		}
 		made, n := at, ord
 		ord++
 		if c.dir {
@@ -91,6 +95,39 @@ func (l *Layout) dirBytes(i int, b []byte, off int64) {
 			f := l.files[c.index]
 			l.shortEntry(e, c.short, c.lcase, attrArchive, f.cluster, uint32(f.size), l.createdAt(made, n))
 		}
+	}
+	if !saved {
+		*cur = dirCursor{len(d.children), pos, at, ord}
+	}
+}
+
+// baseBytes puts the entries before folder i's children: the root's
+// label entry, or "." and "..".
+func (l *Layout) baseBytes(i int, next func() []byte) {
+	d := &l.dirs[i]
+	if i == 0 {
+		if labelEntry(l.opts.Label) {
+			if e := next(); e != nil {
+				copy(e[:11], l.label[:])
+				e[11] = attrLabel
+				date, clock, _ := fatStamp(l.formatted())
+				le.PutUint16(e[22:], clock)
+				le.PutUint16(e[24:], date)
+			}
+		}
+		return
+	}
+	parent := uint32(0) // ".." of a folder in the root points to cluster 0
+	if d.parent != 0 {
+		parent = l.dirs[d.parent].cluster
+	}
+	// "." and ".." carry the folder's own times, as fastfat makes them.
+	made := l.createdAt(d.cluster, d.made)
+	if e := next(); e != nil {
+		l.shortEntry(e, [11]byte{'.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, d.cluster, 0, made)
+	}
+	if e := next(); e != nil {
+		l.shortEntry(e, [11]byte{'.', '.', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}, 0, attrDir, parent, 0, made)
 	}
 }
 

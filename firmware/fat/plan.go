@@ -298,7 +298,6 @@ func encodeTime(t time.Time) (date, clock uint16, err error) {
 	if t.Year() < 1980 || t.Year() > 2107 {
 		return 0, 0, fmt.Errorf("date %s: FAT holds dates from 1980 to 2107", t.Format("2006-01-02"))
 	}
-	date = uint16(t.Year()-1980)<<9 | uint16(t.Month())<<5 | uint16(t.Day())
-	clock = uint16(t.Hour())<<11 | uint16(t.Minute())<<5 | uint16(t.Second()/2)
+	date, clock, _ = fatStamp(t)
 	return date, clock, nil
 }

@@ -27,7 +27,8 @@ type Stream struct {
 	file    io.ReadCloser
 	fileIdx int // index of file, -1 if none
 	dirBuf  []byte
-	dirSeg  int // segment whose folder bytes dirBuf holds, -1 if none
+	dirSeg  int         // segment whose folder bytes dirBuf holds, -1 if none
+	cursors []dirCursor // per folder, where rendering it stopped
 	err     error
 }
 
@@ -55,7 +56,7 @@ type segment struct {
 // after the end of each file and unused sectors before the partition are
 // zeros.
 func (l *Layout) Stream(src Source, fill Fill) *Stream {
-	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirSeg: -1}
+	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirSeg: -1, cursors: make([]dirCursor, len(l.dirs))}
 	g := l.g
 	ss := int64(g.SectorSize)
 	at := int64(0)
@@ -148,7 +149,7 @@ func (s *Stream) emit(seg *segment, q []byte) error {
 			}
 			s.dirBuf = s.dirBuf[:size]
 			clear(s.dirBuf)
-			s.l.dirBytes(seg.index, s.dirBuf, seg.off)
+			s.l.dirBytes(seg.index, s.dirBuf, seg.off, &s.cursors[seg.index])
 			s.dirSeg = s.seg
 		}
 		copy(q, s.dirBuf[off:])
