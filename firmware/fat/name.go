@@ -2,6 +2,7 @@ package fat
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -86,19 +87,22 @@ func CheckPath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		return &NameError{Path: p, Reason: "not a relative slash-separated path"}
 	}
-	parts := strings.Split(p, "/")
-	if len(parts) > MaxDepth {
-		return &NameError{Path: p, Reason: fmt.Sprintf("%d levels deep; at most %d are allowed", len(parts), MaxDepth)}
+	if depth := strings.Count(p, "/") + 1; depth > MaxDepth {
+		return &NameError{Path: p, Reason: fmt.Sprintf("%d levels deep; at most %d are allowed", depth, MaxDepth)}
 	}
 	if n := utf16Len(p); n > MaxPathLen {
 		return &NameError{Path: p, Reason: fmt.Sprintf("path is %d UTF-16 units long; at most %d fit Windows' MAX_PATH", n, MaxPathLen)}
 	}
-	for _, part := range parts {
+	for rest := p; ; {
+		part, tail, more := strings.Cut(rest, "/")
 		if err := CheckName(part); err != nil {
 			return &NameError{Path: p, Reason: fmt.Sprintf("component %q: %s", part, err.(*NameError).Reason)}
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
 }
 
 // Fold returns the form under which FAT compares names: two names in one
@@ -138,17 +142,14 @@ func newShortName(long string) shortName {
 	var s shortName
 	if base, ext, ok := fitsShort(long); ok {
 		s.exact = true
-		copy(s.name[:], strings.Repeat(" ", 11))
-		copy(s.name[:8], strings.ToUpper(base))
-		copy(s.name[8:], strings.ToUpper(ext))
-		bu, bl := letterCases(base)
-		eu, el := letterCases(ext)
-		if !(bu && bl) && !(eu && el) {
-			s.nolong = true
-			if bl {
+		copy(s.name[:], blank)
+		upperInto(s.name[:8], base)
+		upperInto(s.name[8:], ext)
+		if s.nolong = oneCase(base, ext); s.nolong {
+			if _, bl := letterCases(base); bl {
 				s.lcase |= 0x08
 			}
-			if el {
+			if _, el := letterCases(ext); el {
 				s.lcase |= 0x10
 			}
 		}
@@ -163,6 +164,29 @@ func newShortName(long string) shortName {
 	s.ext = shortPart(ext, 3)
 	s.sum = nameChecksum(long)
 	return s
+}
+
+// blank is an 8.3 name of spaces only, which names are padded from.
+const blank = "           "
+
+// upperInto copies the ASCII string s into b, upper-casing letters.
+func upperInto(b []byte, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b[i] = c
+	}
+}
+
+// oneCase reports whether neither the base nor the extension of an 8.3
+// name mixes upper-case and lower-case letters, so that the case flags of
+// its short entry can say how it is written.
+func oneCase(base, ext string) bool {
+	bu, bl := letterCases(base)
+	eu, el := letterCases(ext)
+	return !(bu && bl) && !(eu && el)
 }
 
 // fitsShort reports whether long is already a valid 8.3 name, returning
@@ -201,6 +225,7 @@ func letterCases(s string) (upper, lower bool) {
 // characters 8.3 cannot hold ("*+,/:;<=>?[\]| and ") become '_'.
 func shortPart(s string, n int) string {
 	var b strings.Builder
+	b.Grow(n)
 	for _, r := range s {
 		if b.Len() == n {
 			break
@@ -223,8 +248,11 @@ func shortPart(s string, n int) string {
 // wrote (TestNameChecksum).
 func nameChecksum(long string) uint16 {
 	var sum uint16
-	for _, u := range utf16.Encode([]rune(long)) {
-		sum = sum*0x25 + u
+	var units [2]uint16
+	for _, r := range long {
+		for _, u := range utf16.AppendRune(units[:0], r) {
+			sum = sum*0x25 + u
+		}
 	}
 	t := int32(uint32(sum) * 314159269)
 	if t < 0 {
@@ -240,27 +268,31 @@ func nameChecksum(long string) uint16 {
 // ~2, and so on; a basis of at most two characters gets the checksum from
 // the first. It reports false when k is too large for 8.3.
 func (s shortName) candidate(k int) ([11]byte, bool) {
-	stem := s.basis
+	var out [11]byte
+	var buf [8]byte
+	stem := append(buf[:0], s.basis...)
 	if len(s.basis) <= 2 || k > 4 {
 		if len(s.basis) > 2 {
 			k -= 4
 		}
-		stem = s.basis[:min(len(s.basis), 2)] + fmt.Sprintf("%04X", s.sum)
+		const hex = "0123456789ABCDEF"
+		stem = append(stem[:min(len(s.basis), 2)], hex[s.sum>>12], hex[s.sum>>8&15], hex[s.sum>>4&15], hex[s.sum&15])
 	}
-	var out [11]byte
-	tail := fmt.Sprintf("~%d", k)
+	var tbuf [24]byte
+	tail := strconv.AppendInt(append(tbuf[:0], '~'), int64(k), 10)
 	if len(tail) > 7 {
 		return out, false
 	}
-	copy(out[:], strings.Repeat(" ", 11))
-	copy(out[:8], stem[:min(len(stem), 8-len(tail))]+tail)
+	copy(out[:], blank)
+	n := copy(out[:8], stem[:min(len(stem), 8-len(tail))])
+	copy(out[n:8], tail)
 	copy(out[8:], s.ext)
 	return out, true
 }
 
 // slots is how many 32-byte directory entries a name takes.
 func slots(long string) int {
-	if newShortName(long).nolong {
+	if base, ext, ok := fitsShort(long); ok && oneCase(base, ext) {
 		return 1
 	}
 	return 1 + (utf16Len(long)+12)/13
