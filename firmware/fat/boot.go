@@ -1,6 +1,9 @@
 package fat
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // Fixed values of the structures Windows writes.
 const (
@@ -113,9 +116,17 @@ func (l *Layout) fsInfo(b []byte) {
 	le.PutUint32(b[508:], 0xAA550000)
 }
 
+// fatCursor is where rendering a FAT got to: the copy replayed to the
+// allocation that holds the last cluster rendered. Files take consecutive
+// clusters, so that replay is how the FAT learns where their chains end.
+type fatCursor struct {
+	walk copyWalk
+	at   step // an allocation of a folder cluster or a file; n is 0 before the first
+}
+
 // fatEntry is the value of FAT entry c; j and k are the indexes in l.ends
 // and l.links at or after the entries before c.
-func (l *Layout) fatEntry(c uint32, j, k *int) uint32 {
+func (l *Layout) fatEntry(c uint32, j, k *int, cur *fatCursor) uint32 {
 	switch {
 	case c == 0:
 		return 0x0FFFFF00 | mediaFixed
@@ -123,6 +134,24 @@ func (l *Layout) fatEntry(c uint32, j, k *int) uint32 {
 		return eoc
 	case c >= 2+l.used:
 		return 0
+	}
+	if cur.walk.l == nil || c < cur.at.cluster {
+		*cur = fatCursor{walk: newCopyWalk(l)}
+	}
+	for c-cur.at.cluster >= cur.at.n {
+		st, ok := cur.walk.step()
+		if !ok {
+			panic(fmt.Sprintf("BUG: cluster %d is past the copy", c))
+		}
+		if st.kind != stepDone {
+			cur.at = st
+		}
+	}
+	if cur.at.kind == stepFile {
+		if c == cur.at.cluster+cur.at.n-1 {
+			return eoc
+		}
+		return c + 1
 	}
 	for *j < len(l.ends) && l.ends[*j] < c {
 		*j++
@@ -139,14 +168,15 @@ func (l *Layout) fatEntry(c uint32, j, k *int) uint32 {
 	return c + 1
 }
 
-// putFAT writes the bytes of a FAT starting at byte offset off into p.
-func (l *Layout) putFAT(p []byte, off int64) {
+// putFAT writes the bytes of a FAT starting at byte offset off into p,
+// going on from cur if off lies at or after it.
+func (l *Layout) putFAT(p []byte, off int64, cur *fatCursor) {
 	c := uint32(off / 4)
 	j, k := l.endIndex(c), l.linkIndex(c)
 	skip := int(off % 4)
 	for len(p) > 0 {
 		var v [4]byte
-		le.PutUint32(v[:], l.fatEntry(c, &j, &k))
+		le.PutUint32(v[:], l.fatEntry(c, &j, &k, cur))
 		n := copy(p, v[skip:])
 		p, skip = p[n:], 0
 		c++

@@ -1,8 +1,10 @@
 package fat
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,50 +31,75 @@ const (
 // step is one allocation of the copy, in the order it is made.
 type step struct {
 	kind    stepKind
-	index   int    // into Layout.dirs or Layout.files
+	index   int    // into Layout.dirs, or the entry of a file
 	cluster uint32 // first cluster taken; for stepDone the next free one
 	n       uint32 // clusters taken
 	off     int64  // stepDir: byte offset of the cluster in its folder
 	made    int    // entries the copy made before this one (a folder's first cluster, stepDone: after it)
 }
 
-// copyOrder replays the copy, calling visit for every allocation in the
-// order it is made (ascending clusters), and returns the first cluster
-// left free. It depends only on the planned tree, so every replay is the
-// same. Clusters past 2^32 wrap in the steps; the total does not.
-func (l *Layout) copyOrder(visit func(step)) int64 {
-	next, made := int64(2), 0
-	take := func(kind stepKind, index int, n int64, off int64) {
-		visit(step{kind: kind, index: index, cluster: uint32(next), n: uint32(n), off: off, made: made})
-		next += n
+// copyWalk replays the copy one allocation at a time, in the order it is
+// made (ascending clusters). It depends only on the planned tree, so every
+// replay is the same, and it holds only the folders it is in, so a stream
+// can keep one for its data and one for its FAT. Clusters past 2^32 wrap in
+// the steps; next does not.
+type copyWalk struct {
+	l     *Layout
+	next  int64 // the first free cluster
+	made  int
+	stack []walkFrame // the folders being copied, innermost last; nil before the first step
+}
+
+// walkFrame is the copy of one folder: the next child to make and the
+// next of the folder's own clusters to take.
+type walkFrame struct {
+	dir  int
+	kid  uint32 // into the folder's children
+	grow int    // into dirNode.grow
+}
+
+func newCopyWalk(l *Layout) copyWalk { return copyWalk{l: l, next: 2} }
+
+// step returns the next allocation, or false after the last.
+func (w *copyWalk) step() (step, bool) {
+	l := w.l
+	take := func(kind stepKind, index int, n int64, off int64) step {
+		st := step{kind: kind, index: index, cluster: uint32(w.next), n: uint32(n), off: off, made: w.made}
+		w.next += n
+		return st
 	}
-	cs := l.g.ClusterSize()
-	var walk func(di int)
-	walk = func(di int) {
-		d := &l.dirs[di]
-		used := l.baseEntries(di)
-		have := int64(1) // the folder's first cluster, taken when it was made
-		for _, c := range d.children {
-			used += c.slots()
-			for need := l.g.dirClusters(used); have < need; have++ {
-				take(stepDir, di, 1, have*cs)
-			}
-			if c.dir {
-				take(stepDir, c.index, 1, 0)
-				made++
-				walk(c.index)
-				continue
-			}
-			if n := l.g.clustersFor(l.files[c.index].size); n > 0 {
-				take(stepFile, c.index, n, 0)
-			}
-			made++
+	if w.stack == nil {
+		w.stack = append(make([]walkFrame, 0, MaxDepth+1), walkFrame{})
+		return take(stepDir, 0, 1, 0), true // the root's first cluster, made by the format
+	}
+	for len(w.stack) > 0 {
+		f := &w.stack[len(w.stack)-1]
+		d := &l.dirs[f.dir]
+		if f.grow < len(d.grow) && d.grow[f.grow] == f.kid {
+			f.grow++
+			return take(stepDir, f.dir, 1, int64(f.grow)*l.g.ClusterSize()), true
 		}
-		visit(step{kind: stepDone, index: di, cluster: uint32(next), made: made})
+		if f.kid == d.n {
+			w.stack = w.stack[:len(w.stack)-1]
+			return step{kind: stepDone, index: f.dir, cluster: uint32(w.next), made: w.made}, true
+		}
+		ref := l.kids[d.kids+f.kid]
+		f.kid++
+		if ref&dirRef != 0 {
+			sub := int(ref &^ dirRef)
+			st := take(stepDir, sub, 1, 0)
+			w.made++
+			w.stack = append(w.stack, walkFrame{dir: sub})
+			return st, true
+		}
+		if n := l.g.clustersFor(l.in.Size(int(ref))); n > 0 {
+			st := take(stepFile, int(ref), n, 0)
+			w.made++
+			return st, true
+		}
+		w.made++
 	}
-	take(stepDir, 0, 1, 0) // the root's first cluster, made by the format
-	walk(0)
-	return next
+	return step{}, false
 }
 
 // baseEntries is how many entries folder di holds before its children:
@@ -87,43 +114,93 @@ func (l *Layout) baseEntries(di int) int {
 	return 0
 }
 
-// slots is how many 32-byte entries the child takes.
-func (c *child) slots() int {
-	if !c.long {
-		return 1
+// folderOrder puts the children of one folder after another in the order
+// Explorer shows them by name and copies them: folders first, then files,
+// each in the order of Windows' logical name sort (letters compared without
+// case, runs of digits as numbers: "Part 2" before "Part 10"). Names FAT
+// takes for the same (they differ only in case) sort next to each other,
+// which is how duplicates are found. Its buffers serve every folder.
+type folderOrder struct {
+	names []string // the children's names, in copy order once sorted
+	made  []int    // the entry that made each child
+	perm  []int32
+	refs  []uint32
+	tmp   []string
+}
+
+// sort puts kids, the children of folder dir, in copy order, and names in
+// the same order. made gives the entry that made a child. If two children
+// have one name to FAT, it returns the entry that met the first such
+// name and the error it met.
+func (o *folderOrder) sort(l *Layout, dir string, kids []uint32, made func(uint32) int) (int, error) {
+	o.names, o.made, o.perm = o.names[:0], o.made[:0], o.perm[:0]
+	for k, ref := range kids {
+		o.names = append(o.names, l.name(ref))
+		o.made = append(o.made, made(ref))
+		o.perm = append(o.perm, int32(k))
 	}
-	return 1 + (utf16Len(c.name)+12)/13
-}
-
-// sortForCopy puts a folder's children in the order Explorer shows them
-// by name and copies them: folders first, then files, each in the order of
-// Windows' logical name sort (letters compared without case, runs of
-// digits as numbers: "Part 2" before "Part 10").
-func sortForCopy(children []child) {
-	sort.SliceStable(children, func(i, j int) bool {
-		a, b := children[i], children[j]
-		if a.dir != b.dir {
-			return a.dir
+	slices.SortFunc(o.perm, func(a, b int32) int {
+		if c := logicalCompare(o.names[a], o.names[b]); c != 0 {
+			return c
 		}
-		return logicalLess(a.name, b.name)
+		return o.made[a] - o.made[b]
 	})
+	at, first, second := -1, int32(0), int32(0)
+	for k := 1; k < len(o.perm); k++ {
+		a, b := o.perm[k-1], o.perm[k]
+		if logicalCompare(o.names[a], o.names[b]) == 0 && (at < 0 || o.made[b] < at) {
+			at, first, second = o.made[b], a, b
+		}
+	}
+	var err error
+	if at >= 0 {
+		err = l.sameName(dir, o.names[first], kids[first]&dirRef != 0, o.names[second], kids[second]&dirRef != 0)
+	}
+	o.refs = append(o.refs[:0], kids...)
+	o.tmp = append(o.tmp[:0], o.names...)
+	k := 0
+	for _, dirs := range []bool{true, false} {
+		for _, p := range o.perm {
+			if (o.refs[p]&dirRef != 0) == dirs {
+				kids[k], o.names[k] = o.refs[p], o.tmp[p]
+				k++
+			}
+		}
+	}
+	return at, err
 }
 
-// logicalLess orders names as Windows' StrCmpLogicalW does for the names a
-// library holds: runs of ASCII digits compare by value (a shorter run of
-// equal value first), everything else character by character, upper-cased.
-func logicalLess(a, b string) bool {
+// sameName is the error of a folder dir that was to get a child name, a
+// folder if isDir, where it holds other already.
+func (l *Layout) sameName(dir, other string, otherDir bool, name string, isDir bool) error {
+	p := path.Join(dir, name)
+	switch {
+	case other != name:
+		return &NameError{Path: p, Reason: fmt.Sprintf("same name to FAT as %q in that folder (they differ only in letter case)", other)}
+	case otherDir != isDir:
+		return &NameError{Path: p, Reason: "is both a file and a folder"}
+	case isDir:
+		return fmt.Errorf("BUG: folder %q created twice", p)
+	}
+	return &NameError{Path: p, Reason: "listed twice"}
+}
+
+// logicalCompare orders names as Windows' StrCmpLogicalW does for the
+// names a library holds: runs of ASCII digits compare by value (a shorter
+// run of equal value first), everything else character by character,
+// upper-cased. It returns 0 only for names that FAT takes for the same.
+func logicalCompare(a, b string) int {
 	for a != "" && b != "" {
 		if isDigit(a[0]) && isDigit(b[0]) {
 			da, db := digitRun(a), digitRun(b)
 			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
 			switch {
 			case len(na) != len(nb):
-				return len(na) < len(nb)
+				return cmp.Compare(len(na), len(nb))
 			case na != nb:
-				return na < nb
+				return strings.Compare(na, nb)
 			case da != db:
-				return da < db
+				return cmp.Compare(da, db)
 			}
 			a, b = a[da:], b[db:]
 			continue
@@ -131,11 +208,11 @@ func logicalLess(a, b string) bool {
 		ra, sa := utf8.DecodeRuneInString(a)
 		rb, sb := utf8.DecodeRuneInString(b)
 		if ua, ub := unicode.ToUpper(ra), unicode.ToUpper(rb); ua != ub {
-			return ua < ub
+			return cmp.Compare(ua, ub)
 		}
 		a, b = a[sa:], b[sb:]
 	}
-	return len(a) < len(b)
+	return cmp.Compare(len(a), len(b))
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -153,10 +230,12 @@ func digitRun(s string) int {
 type link struct{ from, to uint32 }
 
 // allocate places folders and files as the copy does and records the
-// chains: the runs of every folder, the end of every chain and the links
-// between the runs of fragmented folders.
+// chains of the folders: their runs, the end of each chain and the links
+// between the runs of fragmented folders. Files take consecutive clusters,
+// which a stream finds again by replaying the copy.
 func (l *Layout) allocate() error {
-	total := l.copyOrder(func(s step) {
+	w := newCopyWalk(l)
+	for s, ok := w.step(); ok; s, ok = w.step() {
 		switch s.kind {
 		case stepDir:
 			d := &l.dirs[s.index]
@@ -172,14 +251,12 @@ func (l *Layout) allocate() error {
 				d.runs = append(d.runs, run{s.cluster, 1})
 			}
 			d.clusters++
-		case stepFile:
-			l.files[s.index].cluster = s.cluster
-			l.ends = append(l.ends, s.cluster+s.n-1)
 		case stepDone:
 			d := &l.dirs[s.index]
 			d.end, d.below = s.cluster, s.made-d.made-1
 		}
-	}) - 2
+	}
+	total := w.next - 2
 	for i := range l.dirs {
 		d := &l.dirs[i]
 		d.cluster = d.runs[0].start
@@ -189,8 +266,8 @@ func (l *Layout) allocate() error {
 		last := d.runs[len(d.runs)-1]
 		l.ends = append(l.ends, last.start+last.n-1)
 	}
-	sort.Slice(l.ends, func(i, j int) bool { return l.ends[i] < l.ends[j] })
-	sort.Slice(l.links, func(i, j int) bool { return l.links[i].from < l.links[j].from })
+	slices.Sort(l.ends)
+	slices.SortFunc(l.links, func(a, b link) int { return cmp.Compare(a.from, b.from) })
 	if total > int64(l.g.Clusters) {
 		cs := l.g.ClusterSize()
 		return fmt.Errorf("plan: need %d bytes, volume holds %d: %w", total*cs, int64(l.g.Clusters)*cs, ErrNoSpace)

@@ -123,16 +123,22 @@ func TestExplorerCopyLayout(t *testing.T) {
 	}
 }
 
-func TestLogicalLess(t *testing.T) {
-	for _, tc := range []struct{ a, b string }{
-		{"Part 2", "Part 10"},
-		{"part 2", "Part 3"},
-		{"a", "B"},
-		{"file", "file1"},
-		{"Zebra", "가"},
+func TestLogicalCompare(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"Part 2", "Part 10", -1},
+		{"part 2", "Part 3", -1},
+		{"a", "B", -1},
+		{"file", "file1", -1},
+		{"Zebra", "가", -1},
+		{"Part 02", "Part 2", 1}, // equal value: the shorter run first
+		{"Read.txt", "READ.TXT", 0},
+		{"ǅ7", "Ǆ7", 0},
 	} {
-		if !logicalLess(tc.a, tc.b) || logicalLess(tc.b, tc.a) {
-			t.Errorf("logicalLess(%q, %q) = %v, reverse %v; want true, false", tc.a, tc.b, logicalLess(tc.a, tc.b), logicalLess(tc.b, tc.a))
+		if got, rev := logicalCompare(tc.a, tc.b), logicalCompare(tc.b, tc.a); got != tc.want || rev != -tc.want {
+			t.Errorf("logicalCompare(%q, %q) = %d, reverse %d; want %d, %d", tc.a, tc.b, got, rev, tc.want, -tc.want)
 		}
 	}
 }

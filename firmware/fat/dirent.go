@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"fmt"
 	"time"
 	"unicode/utf16"
 )
@@ -14,15 +15,24 @@ const (
 )
 
 // dirCursor is where rendering a folder stopped: at child ci, whose
-// entries begin at byte pos, with the copy at cluster at and ord entries
-// made. A stream keeps one per folder, as it emits each folder's clusters
-// in order, so that a folder of many clusters is not walked from its start
-// for every one.
+// entries begin at byte pos, with the copy's first free cluster at next,
+// grow of the folder's own clusters after its first taken and ord entries
+// made; at is where the copy had got to for the times of entries (the
+// cluster after the last file with data or folder made, so that it does
+// not count clusters the folder took after those). A stream keeps one per
+// folder while it emits the folder's clusters in order, so that a folder of
+// many clusters is not walked from its start for every one; it holds the
+// folder's names and short names, which depend on all of its names.
 type dirCursor struct {
-	ci  int
-	pos int64
-	at  uint32
-	ord int
+	ci    int
+	pos   int64
+	next  uint32
+	at    uint32
+	ord   int
+	grow  int
+	names []string    // the children's names; nil until the folder's rendering starts
+	short []entryName // and how its entries name them
+	units []uint16    // scratch for a long name
 }
 
 // dirBytes fills b, which must be zeroed, with the bytes of folder i from
@@ -32,6 +42,7 @@ type dirCursor struct {
 // not reach.
 func (l *Layout) dirBytes(i int, b []byte, off int64, cur *dirCursor) {
 	d := &l.dirs[i]
+	kids := l.children(d)
 	pos := int64(0)
 	next := func() []byte { // the next entry, or nil when it lies outside b
 		p := pos - off
@@ -41,47 +52,67 @@ func (l *Layout) dirBytes(i int, b []byte, off int64, cur *dirCursor) {
 		}
 		return b[p : p+32]
 	}
-	if cur.pos > 0 && cur.pos <= off {
+	if cur.names != nil && cur.pos <= off {
 		pos = cur.pos
 	} else {
 		l.baseBytes(i, next)
+		names := make([]string, len(kids))
+		for k, ref := range kids {
+			names[k] = l.name(ref)
+		}
+		short, err := shortNames(d, names)
+		if err != nil {
+			panic(fmt.Sprintf("BUG: %v in a planned folder", err))
+		}
 		// where the copy had got to when the first child was made, and how
 		// many entries it had made
-		*cur = dirCursor{pos: pos, at: d.cluster + 1, ord: d.made + 1}
+		*cur = dirCursor{pos: pos, next: d.cluster + 1, at: d.cluster + 1, ord: d.made + 1, names: names, short: short, units: cur.units}
 	}
-	at, ord := cur.at, cur.ord
+	c := *cur
 	end := off + int64(len(b))
 	saved := false // cur holds the child the next window starts in
-	for ci := cur.ci; ci < len(d.children); ci++ {
-		c := &d.children[ci]
+	for ; c.ci < len(kids); c.ci++ {
 		if pos >= end {
-			if !saved {
-				*cur = dirCursor{ci, pos, at, ord}
+			break
+		}
+		ref, name, en := kids[c.ci], c.names[c.ci], c.short[c.ci]
+		size := int64(32)
+		if en.long {
+			c.units = c.units[:0]
+			for _, r := range name {
+				c.units = utf16.AppendRune(c.units, r)
 			}
-			return
+			size += int64(len(c.units)+12) / 13 * 32
 		}
-		if pos+int64(c.slots())*32 > end {
-			*cur, saved = dirCursor{ci, pos, at, ord}, true
+		if pos+size > end {
+			c.pos = pos
+			*cur, saved = c, true
 		}
-		made, n := at, ord
-		ord++
-		if c.dir {
-			made, at = l.dirs[c.index].cluster, l.dirs[c.index].end
-			ord += l.dirs[c.index].below
-		} else if f := l.files[c.index]; f.cluster != 0 {
-			made, at = f.cluster, f.cluster+uint32(l.g.clustersFor(f.size))
+		made, n := c.at, c.ord
+		c.ord++
+		for ; c.grow < len(d.grow) && d.grow[c.grow] == uint32(c.ci); c.grow++ {
+			c.next++
 		}
-		if pos+int64(c.slots())*32 <= off {
-			pos += int64(c.slots()) * 32
+		cluster, fileSize := uint32(0), int64(0)
+		if ref&dirRef != 0 {
+			sub := &l.dirs[ref&^dirRef]
+			cluster, made, c.at, c.next = sub.cluster, sub.cluster, sub.end, sub.end
+			c.ord += sub.below
+		} else if fileSize = l.in.Size(int(ref)); fileSize > 0 {
+			cluster, made = c.next, c.next
+			c.next += uint32(l.g.clustersFor(fileSize))
+			c.at = c.next
+		}
+		if pos+size <= off {
+			pos += size
 			continue
 		}
-		if c.long {
-			units := utf16.Encode([]rune(c.name))
-			n := (len(units) + 12) / 13
-			sum := checksum(c.short[:])
+		if en.long {
+			n := (len(c.units) + 12) / 13
+			sum := checksum(en.short[:])
 			for k := n; k >= 1; k-- {
 				if e := next(); e != nil {
-					longEntry(e, units, k, k == n, sum)
+					longEntry(e, c.units, k, k == n, sum)
 				}
 			}
 		}
@@ -89,15 +120,15 @@ func (l *Layout) dirBytes(i int, b []byte, off int64, cur *dirCursor) {
 		if e == nil {
 			continue
 		}
-		if c.dir {
-			l.shortEntry(e, c.short, c.lcase, attrDir, made, 0, l.createdAt(made, n))
+		if ref&dirRef != 0 {
+			l.shortEntry(e, en.short, en.lcase, attrDir, cluster, 0, l.createdAt(made, n))
 		} else {
-			f := l.files[c.index]
-			l.shortEntry(e, c.short, c.lcase, attrArchive, f.cluster, uint32(f.size), l.createdAt(made, n))
+			l.shortEntry(e, en.short, en.lcase, attrArchive, cluster, uint32(fileSize), l.createdAt(made, n))
 		}
 	}
 	if !saved {
-		*cur = dirCursor{len(d.children), pos, at, ord}
+		c.pos = pos
+		*cur = c
 	}
 }
 

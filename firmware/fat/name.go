@@ -297,3 +297,59 @@ func slots(long string) int {
 	}
 	return 1 + (utf16Len(long)+12)/13
 }
+
+// entryName is how a child is named in its folder's entries.
+type entryName struct {
+	short [11]byte
+	lcase byte // NT case flags
+	long  bool // long-name entries precede the short entry
+}
+
+// shortNames gives every child of folder d, whose names are given in copy
+// order, a unique 8.3 form: names that are 8.3 already keep theirs, the
+// others get the first of Windows' candidates that is free, in the order of
+// the folder's entries (the order they are created in). It depends on every
+// name in the folder, so a stream computes it for a folder while it renders
+// the folder's clusters.
+func shortNames(d *dirNode, names []string) ([]entryName, error) {
+	out := make([]entryName, len(names))
+	taken := make(map[[11]byte]bool, len(names))
+	forms := make([]shortName, len(names))
+	for i, name := range names {
+		forms[i] = newShortName(name)
+		if forms[i].exact {
+			taken[forms[i].name] = true
+		}
+	}
+	// The ~1 to ~4 of a basis are tried in turn by every name that has
+	// it, so a folder of many such names is not quadratic.
+	type basis struct{ base, ext string }
+	plain := map[basis]int{}
+	for i, s := range forms {
+		out[i] = entryName{short: s.name, lcase: s.lcase, long: !s.nolong}
+		if s.exact {
+			continue
+		}
+		key := basis{s.basis, s.ext}
+		k := 1
+		if len(s.basis) > 2 {
+			k = plain[key] + 1
+		}
+		for ; ; k++ {
+			name, ok := s.candidate(k)
+			if !ok {
+				return nil, fmt.Errorf("plan: folder %q: no free short name for %q", d.path, names[i])
+			}
+			if !taken[name] {
+				taken[name], out[i].short = true, name
+				if k <= 4 && len(s.basis) > 2 {
+					plain[key] = k
+				} else if len(s.basis) > 2 {
+					plain[key] = 4
+				}
+				break
+			}
+		}
+	}
+	return out, nil
+}

@@ -93,7 +93,7 @@ func TestShortNames(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Plan(%q): %v", tc.long, err)
 		}
-		c := l.dirs[0].children[0]
+		c := namesOf(l, 0)[0]
 		if string(c.short[:]) != tc.short || c.lcase != tc.lcase || c.long != tc.long2 {
 			t.Errorf("short name of %q = %q case %#x long %v; want %q case %#x long %v",
 				tc.long, c.short[:], c.lcase, c.long, tc.short, tc.lcase, tc.long2)
@@ -116,7 +116,7 @@ func TestShortNameTails(t *testing.T) {
 	}
 	seen := map[[11]byte]string{}
 	hashed := regexp.MustCompile(`^LO[0-9A-F]{4}~[0-9]TXT$`)
-	for _, c := range l.dirs[0].children {
+	for _, c := range namesOf(l, 0) {
 		if prev, ok := seen[c.short]; ok {
 			t.Fatalf("%q and %q share short name %q", prev, c.name, c.short[:])
 		}
@@ -126,8 +126,8 @@ func TestShortNameTails(t *testing.T) {
 		t.Errorf("LONGFI~1.TXT is held by %q; want the file of that exact name", got)
 	}
 	// The names are made in the folder's order, which is Explorer's.
-	var made []child
-	for _, c := range l.dirs[0].children {
+	var made []namedChild
+	for _, c := range namesOf(l, 0) {
 		if c.name != "LONGFI~1.TXT" {
 			made = append(made, c)
 		}
@@ -178,7 +178,7 @@ func TestCrowdedFolder(t *testing.T) {
 		files = append(files, testFile{path: fmt.Sprintf("films/Documentary Part %d.mp4", i+1), data: []byte("frame")})
 	}
 	img, l := writeImage(t, 64*mib, files, Options{})
-	for i, c := range l.dirs[1].children {
+	for i, c := range namesOf(l, 1) {
 		if got := string(c.short[:]); got != want[i]+"MP4" {
 			t.Errorf("%q: short name %q; want %s.MP4", c.name, got, want[i])
 		}
@@ -243,4 +243,30 @@ func TestNormalizeLabel(t *testing.T) {
 			t.Errorf("NormalizeLabel(%q) = %q; want upper case", tc.label, got)
 		}
 	}
+}
+
+// namedChild is a child of a planned folder as its entries name it.
+type namedChild struct {
+	name string
+	dir  bool
+	entryName
+}
+
+// namesOf is how the children of folder di of l are named, in the
+// order of the folder's entries.
+func namesOf(l *Layout, di int) []namedChild {
+	d := &l.dirs[di]
+	var names []string
+	for _, ref := range l.children(d) {
+		names = append(names, l.name(ref))
+	}
+	short, err := shortNames(d, names)
+	if err != nil {
+		panic(err)
+	}
+	out := make([]namedChild, len(names))
+	for k, ref := range l.children(d) {
+		out[k] = namedChild{names[k], ref&dirRef != 0, short[k]}
+	}
+	return out
 }

@@ -67,7 +67,7 @@ func PlanPartition(start, sectors int64, entries []Entry, opts Options) (*Layout
 	if err != nil {
 		return nil, err
 	}
-	return planOn(g, entries, opts)
+	return planOn(g, newEntryList(entries), opts)
 }
 
 // sparseBlock is the granularity at which WriteVolume leaves zeros

@@ -30,57 +30,86 @@ type Options struct {
 	DiskID     uint32    // MBR disk signature; 0 means random
 }
 
+// Files is what a volume is to hold, as the caller keeps it: entry i is
+// a folder if Dir(i), else a file of Size(i) bytes, at the slash-separated
+// path Path(i) relative to the root. Parents of files are implied, so only
+// empty folders need listing. A layout keeps no copy of names or sizes: Plan
+// reads every entry, and a stream of the layout reads them again as it
+// renders each folder and emits each file, so the entries must not change
+// while the layout is in use. Path may build its string when asked.
+type Files interface {
+	Len() int
+	Path(i int) string
+	Size(i int) int64
+	Dir(i int) bool
+}
+
 // Layout is a planned disk: MBR, one FAT32 partition and where every
-// folder and file lies. It is read-only once planned.
+// folder and file lies. It is read-only once planned, so several streams
+// may read it at once if its Files may be read at once. It holds 4 bytes
+// per file (its place in its folder's order) and the folders; names and
+// sizes stay in the Files it was planned from, and short names, clusters
+// and times are derived again when a stream renders a folder.
 type Layout struct {
 	g        Geometry
 	opts     Options
 	label    [11]byte
-	dirs     []dirNode  // allocation order; dirs[0] is the root
-	files    []fileNode // the order of the entries given to Plan
-	used     uint32     // clusters allocated, from cluster 2 on
-	ends     []uint32   // last cluster of every chain, ascending
-	links    []link     // jumps between the runs of fragmented folders, ascending
-	date     uint16     // FAT-encoded Options.Time
+	in       Files
+	source   func(i int) int // the index a Source is given for entry i
+	dirs     []dirNode       // the order the folders were met in; dirs[0] is the root
+	kids     []uint32        // every folder's children in copy order (dirNode.kids): an entry, or dirRef|folder
+	used     uint32          // clusters allocated, from cluster 2 on
+	ends     []uint32        // last cluster of every folder's chain, ascending
+	links    []link          // jumps between the runs of fragmented folders, ascending
+	date     uint16          // FAT-encoded Options.Time
 	clock    uint16
 	volumeID uint32
 	diskID   uint32
 }
 
+// dirRef marks an element of Layout.kids that is a folder: the rest is
+// its index in Layout.dirs, where a plain element is an entry of Files.
+const dirRef = 1 << 31
+
 type dirNode struct {
 	path     string
 	parent   int    // index into dirs; -1 for the root
-	cluster  uint32 // first cluster
-	clusters uint32 // clusters in all its runs
-	runs     []run  // its clusters in chain order
-	end      uint32 // the first cluster left free after it and everything below it were copied
-	made     int    // entries the copy made before this folder's (the root: -1)
-	below    int    // entries the copy made in it and below it
-	entries  int    // 32-byte entries used
-	children []child
-	byFold   map[string]int // Fold(name) -> index into children
+	kids     uint32 // its children are Layout.kids[kids : kids+n]
+	n        uint32
+	grow     []uint32 // for each cluster after its first, the child before which the copy takes it
+	entries  int      // 32-byte entries used
+	cluster  uint32   // first cluster
+	clusters uint32   // clusters in all its runs
+	runs     []run    // its clusters in chain order
+	end      uint32   // the first cluster left free after it and everything below it were copied
+	made     int      // entries the copy made before this folder's (the root: -1)
+	below    int      // entries the copy made in it and below it
 }
 
-type child struct {
-	name  string
-	short [11]byte
-	lcase byte
-	long  bool // long-name entries precede the short entry
-	dir   bool
-	index int // into Layout.dirs or Layout.files
-}
+// children is folder d's children in copy order.
+func (l *Layout) children(d *dirNode) []uint32 { return l.kids[d.kids : d.kids+d.n] }
 
-type fileNode struct {
-	path    string
-	size    int64
-	cluster uint32 // 0 for an empty file
+// name is the name of child ref in its folder.
+func (l *Layout) name(ref uint32) string {
+	if ref&dirRef != 0 {
+		return path.Base(l.dirs[ref&^dirRef].path)
+	}
+	return path.Base(l.in.Path(int(ref)))
 }
 
 // Plan lays out a disk of diskBytes holding entries, as Windows would
 // format it and Explorer copy the files onto it: one FAT32 partition from
 // 1 MiB to the end of the disk, each folder's entries in Explorer's name
 // order, folders and files allocated in the order of the copy (copy.go).
+// A Source of the layout is given a file's index among the files of
+// entries only. The layout keeps entries.
 func Plan(diskBytes int64, entries []Entry, opts Options) (*Layout, error) {
+	return PlanFiles(diskBytes, newEntryList(entries), opts)
+}
+
+// PlanFiles is Plan for entries the caller keeps in a form of its own. A
+// Source of the layout is given a file's index in files.
+func PlanFiles(diskBytes int64, files Files, opts Options) (*Layout, error) {
 	if opts.SectorSize == 0 {
 		opts.SectorSize = 512
 	}
@@ -88,12 +117,15 @@ func Plan(diskBytes int64, entries []Entry, opts Options) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	return planOn(g, entries, opts)
+	return planOn(g, files, opts)
 }
 
-// planOn lays out entries on the volume of geometry g.
-func planOn(g Geometry, entries []Entry, opts Options) (*Layout, error) {
-	l := &Layout{g: g, opts: opts}
+// planOn lays out files on the volume of geometry g.
+func planOn(g Geometry, files Files, opts Options) (*Layout, error) {
+	l := &Layout{g: g, opts: opts, in: files, source: func(i int) int { return i }}
+	if e, ok := files.(*entryList); ok {
+		l.source = e.fileIndex
+	}
 	var err error
 	if l.label, err = encodeLabel(opts.Label); err != nil {
 		return nil, err
@@ -118,10 +150,7 @@ func planOn(g Geometry, entries []Entry, opts Options) (*Layout, error) {
 	if l.diskID == 0 {
 		l.diskID = randomID()
 	}
-	if err := l.buildTree(entries); err != nil {
-		return nil, err
-	}
-	if err := l.nameShort(); err != nil {
+	if err := l.buildTree(); err != nil {
 		return nil, err
 	}
 	if err := l.allocate(); err != nil {
@@ -140,50 +169,156 @@ func randomID() uint32 {
 	}
 }
 
-// buildTree creates the folder tree and checks names and duplicates.
-func (l *Layout) buildTree(entries []Entry) error {
-	l.dirs = []dirNode{{parent: -1, byFold: map[string]int{}}}
-	dirIndex := map[string]int{"": 0}
-	var ensureDir func(p string) (int, error)
-	ensureDir = func(p string) (int, error) {
-		if i, ok := dirIndex[p]; ok {
-			return i, nil
+// entryList is a []Entry as Files.
+type entryList struct {
+	es   []Entry
+	dirs []int // the indexes of the folders listed, ascending
+}
+
+func newEntryList(es []Entry) *entryList {
+	e := &entryList{es: es}
+	for i := range es {
+		if es[i].Dir {
+			e.dirs = append(e.dirs, i)
 		}
-		parent, err := ensureDir(parentOf(p))
-		if err != nil {
-			return 0, err
-		}
-		i := len(l.dirs)
-		if err := l.addChild(parent, child{name: path.Base(p), dir: true, index: i}); err != nil {
-			return 0, err
-		}
-		l.dirs = append(l.dirs, dirNode{path: p, parent: parent, byFold: map[string]int{}})
-		dirIndex[p] = i
-		return i, nil
 	}
-	for _, e := range entries {
-		if err := CheckPath(e.Path); err != nil {
-			return fmt.Errorf("plan: %w", err)
+	return e
+}
+
+func (e *entryList) Len() int            { return len(e.es) }
+func (e *entryList) Path(i int) string   { return e.es[i].Path }
+func (e *entryList) Size(i int) int64    { return e.es[i].Size }
+func (e *entryList) Dir(i int) bool      { return e.es[i].Dir }
+func (e *entryList) fileIndex(i int) int { return i - sort.SearchInts(e.dirs, i) }
+
+// buildTree creates the folder tree, checks names, sizes and duplicates,
+// puts every folder's children in copy order and counts its entries. It
+// reports the error that the first entry in the order given that cannot be
+// stored meets (a bad path, a bad size, or a name its folder holds
+// already), else the first folder that cannot hold its names.
+func (l *Layout) buildTree() error {
+	if n := l.in.Len(); n >= dirRef {
+		return fmt.Errorf("plan: %d entries; at most %d fit", n, dirRef-1)
+	}
+	parents, born, bad := l.readEntries()
+	l.linkChildren(parents)
+	dup, full := l.orderFolders(born, len(parents))
+	switch {
+	case dup != nil:
+		return dup
+	case bad != nil:
+		return bad
+	}
+	return full
+}
+
+// readEntries reads the entries in order up to the first that cannot be
+// stored, creating every folder they name. It returns the folder of each
+// entry read (-1 for a folder), the entry that made each folder, and the
+// error of the entry it stopped at.
+func (l *Layout) readEntries() (parents []int32, born []int, bad error) {
+	l.dirs = []dirNode{{parent: -1}}
+	born = []int{-1}
+	dirIndex := map[string]int{"": 0} // folder path -> index into dirs
+	var ensureDir func(p string, i int) int
+	ensureDir = func(p string, i int) int {
+		if di, ok := dirIndex[p]; ok {
+			return di
 		}
-		if e.Dir {
-			if _, err := ensureDir(e.Path); err != nil {
-				return err
-			}
+		parent := ensureDir(parentOf(p), i)
+		di := len(l.dirs)
+		l.dirs = append(l.dirs, dirNode{path: p, parent: parent})
+		born = append(born, i)
+		dirIndex[p] = di
+		return di
+	}
+	parents = make([]int32, l.in.Len())
+	for i := range parents {
+		p := l.in.Path(i)
+		if err := CheckPath(p); err != nil {
+			return parents[:i], born, fmt.Errorf("plan: %w", err)
+		}
+		if l.in.Dir(i) {
+			ensureDir(p, i)
+			parents[i] = -1
 			continue
 		}
-		if e.Size < 0 || e.Size > MaxFileSize {
-			return fmt.Errorf("plan: %q: size %d is outside 0 to %d bytes", e.Path, e.Size, int64(MaxFileSize))
+		if size := l.in.Size(i); size < 0 || size > MaxFileSize {
+			return parents[:i], born, fmt.Errorf("plan: %q: size %d is outside 0 to %d bytes", p, size, int64(MaxFileSize))
 		}
-		parent, err := ensureDir(parentOf(e.Path))
-		if err != nil {
-			return err
-		}
-		if err := l.addChild(parent, child{name: path.Base(e.Path), index: len(l.files)}); err != nil {
-			return err
-		}
-		l.files = append(l.files, fileNode{path: e.Path, size: e.Size})
+		parents[i] = int32(ensureDir(parentOf(p), i))
 	}
-	return nil
+	return parents, born, nil
+}
+
+// linkChildren fills Layout.kids with every folder's children: its files in
+// the order given, then its folders in the order met.
+func (l *Layout) linkChildren(parents []int32) {
+	for _, di := range parents {
+		if di >= 0 {
+			l.dirs[di].n++
+		}
+	}
+	for di := 1; di < len(l.dirs); di++ {
+		l.dirs[l.dirs[di].parent].n++
+	}
+	at := uint32(0)
+	for di := range l.dirs {
+		l.dirs[di].kids, at = at, at+l.dirs[di].n
+		l.dirs[di].n = 0
+	}
+	l.kids = make([]uint32, at)
+	put := func(di int, ref uint32) {
+		d := &l.dirs[di]
+		l.kids[d.kids+d.n] = ref
+		d.n++
+	}
+	for i, di := range parents {
+		if di >= 0 {
+			put(int(di), uint32(i))
+		}
+	}
+	for di := 1; di < len(l.dirs); di++ {
+		put(l.dirs[di].parent, dirRef|uint32(di))
+	}
+}
+
+// orderFolders puts each folder's children in copy order and counts the
+// entries and clusters the folder needs. It returns the duplicate that the
+// first of the read entries met, and the first folder that cannot hold its
+// names; it counts no folder after a duplicate or a full one.
+func (l *Layout) orderFolders(born []int, read int) (dup, full error) {
+	made := func(ref uint32) int {
+		if ref&dirRef != 0 {
+			return born[ref&^dirRef]
+		}
+		return int(ref)
+	}
+	var o folderOrder
+	dupAt := read // the entry that met dup
+	for di := range l.dirs {
+		d := &l.dirs[di]
+		if at, err := o.sort(l, d.path, l.children(d), made); err != nil && at < dupAt {
+			dup, dupAt = err, at
+		}
+		if dup != nil || full != nil {
+			continue
+		}
+		d.entries = l.baseEntries(di)
+		for k, name := range o.names {
+			d.entries += slots(name)
+			for have := int64(len(d.grow)) + 1; have < l.g.dirClusters(d.entries); have++ {
+				d.grow = append(d.grow, uint32(k))
+			}
+		}
+		if d.entries > maxDirEntries {
+			full = &FolderFullError{Folder: d.path, Entries: d.entries}
+			if _, err := shortNames(d, o.names); err != nil {
+				full = err
+			}
+		}
+	}
+	return dup, full
 }
 
 func parentOf(p string) string {
@@ -191,86 +326,6 @@ func parentOf(p string) string {
 		return d
 	}
 	return ""
-}
-
-func (l *Layout) addChild(dir int, c child) error {
-	d := &l.dirs[dir]
-	f := Fold(c.name)
-	if j, ok := d.byFold[f]; ok {
-		other := d.children[j]
-		p := path.Join(d.path, c.name)
-		switch {
-		case other.name != c.name:
-			return &NameError{Path: p, Reason: fmt.Sprintf("same name to FAT as %q in that folder (they differ only in letter case)", other.name)}
-		case other.dir != c.dir:
-			return &NameError{Path: p, Reason: "is both a file and a folder"}
-		case c.dir:
-			return fmt.Errorf("BUG: folder %q created twice", p)
-		default:
-			return &NameError{Path: p, Reason: "listed twice"}
-		}
-	}
-	d.byFold[f] = len(d.children)
-	d.children = append(d.children, c)
-	return nil
-}
-
-// nameShort gives every name a unique 8.3 form: names that are 8.3
-// already keep theirs, the others get the first of Windows' candidates
-// that is free, in the order of the folder's entries (the order they are
-// created in).
-func (l *Layout) nameShort() error {
-	for di := range l.dirs {
-		d := &l.dirs[di]
-		sortForCopy(d.children)
-		taken := make(map[[11]byte]bool, len(d.children))
-		forms := make([]shortName, len(d.children))
-		for i, c := range d.children {
-			forms[i] = newShortName(c.name)
-			if forms[i].exact {
-				taken[forms[i].name] = true
-			}
-		}
-		// The ~1 to ~4 of a basis are tried in turn by every name that
-		// has it, so a folder of many such names is not quadratic.
-		plain := map[string]int{}
-		for i := range d.children {
-			c, s := &d.children[i], forms[i]
-			c.long, c.lcase, c.short = !s.nolong, s.lcase, s.name
-			if s.exact {
-				continue
-			}
-			key := s.basis + "." + s.ext
-			k := 1
-			if len(s.basis) > 2 {
-				k = plain[key] + 1
-			}
-			for ; ; k++ {
-				name, ok := s.candidate(k)
-				if !ok {
-					return fmt.Errorf("plan: folder %q: no free short name for %q", d.path, c.name)
-				}
-				if !taken[name] {
-					taken[name], c.short = true, name
-					if k <= 4 && len(s.basis) > 2 {
-						plain[key] = k
-					} else if len(s.basis) > 2 {
-						plain[key] = 4
-					}
-					break
-				}
-			}
-		}
-		d.byFold = nil
-		d.entries = l.baseEntries(di)
-		for i := range d.children {
-			d.entries += d.children[i].slots()
-		}
-		if d.entries > maxDirEntries {
-			return &FolderFullError{Folder: d.path, Entries: d.entries}
-		}
-	}
-	return nil
 }
 
 // Geometry is the disk geometry of the layout.

@@ -91,9 +91,9 @@ func FuzzPlan(f *testing.F) {
 		if int64(l.used) != b.used {
 			t.Fatalf("Plan uses %d clusters, Budget counted %d", l.used, b.used)
 		}
-		for _, d := range l.dirs {
+		for di, d := range l.dirs {
 			seen := map[[11]byte]bool{}
-			for _, c := range d.children {
+			for _, c := range namesOf(l, di) {
 				if seen[c.short] {
 					t.Fatalf("folder %q: short name %q twice", d.path, c.short[:])
 				}
@@ -111,8 +111,14 @@ func FuzzPlan(f *testing.F) {
 		if l.DataEnd() > 16*mib {
 			return
 		}
+		var files []Entry
+		for _, e := range entries {
+			if !e.Dir {
+				files = append(files, e)
+			}
+		}
 		src := func(i int, _ string) (io.ReadCloser, error) {
-			return io.NopCloser(io.LimitReader(zeros{}, l.files[i].size)), nil
+			return io.NopCloser(io.LimitReader(zeros{}, files[i].Size)), nil
 		}
 		var img bytes.Buffer
 		if n, err := io.Copy(&img, io.LimitReader(l.Stream(src, nil), l.DataEnd())); err != nil || n != l.DataEnd() {

@@ -6,30 +6,38 @@ import (
 	"io"
 )
 
-// Source opens the contents of the i-th file of a layout (counted among
-// files only, in the order given to Plan). The stream reads exactly the
-// planned size from it and fails if it holds more or less.
+// Source opens the contents of file i of a layout: for a layout made by
+// Plan, i counts files only, in the order given; for one made by
+// PlanFiles, i is the file's index in the Files. The stream reads exactly
+// the planned size from it and fails if it holds more or less.
 type Source func(i int, path string) (io.ReadCloser, error)
 
 // Fill writes the bytes that free space at disk offset off holds into p.
 type Fill func(p []byte, off int64)
 
 // Stream emits a planned disk from byte 0 to its last byte, in order. It
-// holds one cluster of a folder's entries and one open file at a time, so
-// its memory does not depend on the size of the volume.
+// replays the copy as it goes and holds one cluster of a folder's entries,
+// the short names of the folders it is in and one open file at a time, so
+// its memory depends neither on the size of the volume nor on the number
+// of files.
 type Stream struct {
-	l       *Layout
-	src     Source
-	fill    Fill
-	segs    []segment
-	seg     int   // current segment
-	pos     int64 // next byte to emit
-	file    io.ReadCloser
-	fileIdx int // index of file, -1 if none
-	dirBuf  []byte
-	dirSeg  int         // segment whose folder bytes dirBuf holds, -1 if none
-	cursors []dirCursor // per folder, where rendering it stopped
-	err     error
+	l        *Layout
+	src      Source
+	fill     Fill
+	segs     []segment // segs[first] is being emitted; any after it were looked at
+	first    int
+	walk     copyWalk // the copy, replayed for the segments of the data
+	queued   int64    // end of the last segment queued
+	done     bool     // every segment is queued
+	pos      int64    // next byte to emit
+	file     io.ReadCloser
+	fileIdx  int // entry of file, -1 if none
+	filePath string
+	dirBuf   []byte
+	dirAt    int64              // disk offset of the folder cluster dirBuf holds, -1 if none
+	cursors  map[int]*dirCursor // per folder being emitted, where rendering it stopped
+	fat      fatCursor
+	err      error
 }
 
 type segKind uint8
@@ -46,7 +54,7 @@ const (
 type segment struct {
 	start, end int64 // disk byte range
 	kind       segKind
-	index      int    // folder or file index
+	index      int    // folder or file entry
 	off        int64  // for segDir: byte offset of the segment in its folder
 	data       []byte // for segBytes
 }
@@ -56,41 +64,74 @@ type segment struct {
 // after the end of each file and unused sectors before the partition are
 // zeros.
 func (l *Layout) Stream(src Source, fill Fill) *Stream {
-	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirSeg: -1, cursors: make([]dirCursor, len(l.dirs))}
+	s := &Stream{l: l, src: src, fill: fill, fileIdx: -1, dirAt: -1, walk: newCopyWalk(l), cursors: map[int]*dirCursor{}}
 	g := l.g
 	ss := int64(g.SectorSize)
-	at := int64(0)
-	add := func(n int64, seg segment) {
-		if n <= 0 {
-			return
-		}
-		seg.start, seg.end = at, at+n
-		s.segs = append(s.segs, seg)
-		at += n
-	}
-	add(ss, segment{kind: segBytes, data: l.mbr()})
-	add(g.PartStart*ss-at, segment{kind: segZero})
-	add(minReserved*ss, segment{kind: segBytes, data: l.reserved()})
-	add((g.ReservedSectors-minReserved)*ss, segment{kind: segZero})
+	s.add(ss, segment{kind: segBytes, data: l.mbr()})
+	s.add(g.PartStart*ss-s.queued, segment{kind: segZero})
+	s.add(minReserved*ss, segment{kind: segBytes, data: l.reserved()})
+	s.add((g.ReservedSectors-minReserved)*ss, segment{kind: segZero})
 	for range numFATs {
-		add(g.FATSectors*ss, segment{kind: segFAT})
+		s.add(g.FATSectors*ss, segment{kind: segFAT})
 	}
-	cs := g.ClusterSize()
-	l.copyOrder(func(st step) {
-		switch st.kind {
-		case stepDir:
-			add(int64(st.n)*cs, segment{kind: segDir, index: st.index, off: st.off})
-		case stepFile:
-			f := l.files[st.index]
-			add(f.size, segment{kind: segFile, index: st.index})
-			add(int64(st.n)*cs-f.size, segment{kind: segZero})
-		}
-	})
-	if at != l.DataEnd() {
-		panic(fmt.Sprintf("BUG: stream data ends at %d, layout at %d", at, l.DataEnd()))
-	}
-	add(g.DiskBytes()-at, segment{kind: segFill})
 	return s
+}
+
+// add queues n bytes of seg after the last segment queued.
+func (s *Stream) add(n int64, seg segment) {
+	if n <= 0 {
+		return
+	}
+	seg.start, seg.end = s.queued, s.queued+n
+	s.segs = append(s.segs, seg)
+	s.queued += n
+}
+
+// more queues the segments of the copy's next allocation, or the free
+// space after the last one. It reports false when every segment is queued.
+func (s *Stream) more() bool {
+	if s.done {
+		return false
+	}
+	l := s.l
+	cs := l.g.ClusterSize()
+	for {
+		st, ok := s.walk.step()
+		switch {
+		case !ok:
+			if s.queued != l.DataEnd() {
+				panic(fmt.Sprintf("BUG: stream data ends at %d, layout at %d", s.queued, l.DataEnd()))
+			}
+			s.add(l.g.DiskBytes()-s.queued, segment{kind: segFill})
+			s.done = true
+			return true
+		case st.kind == stepDir:
+			s.add(int64(st.n)*cs, segment{kind: segDir, index: st.index, off: st.off})
+			return true
+		case st.kind == stepFile:
+			size := l.in.Size(st.index)
+			s.add(size, segment{kind: segFile, index: st.index})
+			s.add(int64(st.n)*cs-size, segment{kind: segZero})
+			return true
+		}
+	}
+}
+
+// current is the segment being emitted, or nil after the last.
+func (s *Stream) current() *segment {
+	for s.first == len(s.segs) && s.more() {
+	}
+	if s.first == len(s.segs) {
+		return nil
+	}
+	return &s.segs[s.first]
+}
+
+// pop moves past the current segment.
+func (s *Stream) pop() {
+	if s.first++; s.first == len(s.segs) {
+		s.segs, s.first = s.segs[:0], 0
+	}
 }
 
 // Size is the number of bytes the stream emits: the whole disk.
@@ -107,8 +148,11 @@ func (s *Stream) Read(p []byte) (int, error) {
 		return 0, s.err
 	}
 	n := 0
-	for n < len(p) && s.seg < len(s.segs) {
-		seg := &s.segs[s.seg]
+	for n < len(p) {
+		seg := s.current()
+		if seg == nil {
+			break
+		}
 		k := int(min(int64(len(p)-n), seg.end-s.pos))
 		q := p[n : n+k]
 		if err := s.emit(seg, q); err != nil {
@@ -123,10 +167,10 @@ func (s *Stream) Read(p []byte) (int, error) {
 				s.err = err
 				return n, err
 			}
-			s.seg++
+			s.pop()
 		}
 	}
-	if n == 0 && s.seg == len(s.segs) {
+	if n == 0 && s.current() == nil {
 		return 0, io.EOF
 	}
 	return n, nil
@@ -140,17 +184,25 @@ func (s *Stream) emit(seg *segment, q []byte) error {
 	case segZero:
 		clear(q)
 	case segFAT:
-		s.l.putFAT(q, off)
+		s.l.putFAT(q, off, &s.fat)
 	case segDir:
-		if s.dirSeg != s.seg {
+		if s.dirAt != seg.start {
 			size := int(seg.end - seg.start)
 			if cap(s.dirBuf) < size {
 				s.dirBuf = make([]byte, size)
 			}
 			s.dirBuf = s.dirBuf[:size]
 			clear(s.dirBuf)
-			s.l.dirBytes(seg.index, s.dirBuf, seg.off, &s.cursors[seg.index])
-			s.dirSeg = s.seg
+			cur := s.cursors[seg.index]
+			if cur == nil {
+				cur = &dirCursor{}
+				s.cursors[seg.index] = cur
+			}
+			s.l.dirBytes(seg.index, s.dirBuf, seg.off, cur)
+			if cur.ci == int(s.l.dirs[seg.index].n) {
+				delete(s.cursors, seg.index) // rendered to its last entry
+			}
+			s.dirAt = seg.start
 		}
 		copy(q, s.dirBuf[off:])
 	case segFile:
@@ -166,20 +218,20 @@ func (s *Stream) emit(seg *segment, q []byte) error {
 }
 
 func (s *Stream) readFile(seg *segment, q []byte, off int64) error {
-	f := &s.l.files[seg.index]
 	if s.fileIdx != seg.index {
 		s.closeFile()
-		r, err := s.src(seg.index, f.path)
+		p := s.l.in.Path(seg.index)
+		r, err := s.src(s.l.source(seg.index), p)
 		if err != nil {
-			return fmt.Errorf("open %s: %w", f.path, err)
+			return fmt.Errorf("open %s: %w", p, err)
 		}
-		s.file, s.fileIdx = r, seg.index
+		s.file, s.fileIdx, s.filePath = r, seg.index, p
 	}
 	if m, err := io.ReadFull(s.file, q); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("read %s: ended after %d of %d bytes", f.path, off+int64(m), f.size)
+			return fmt.Errorf("read %s: ended after %d of %d bytes", s.filePath, off+int64(m), seg.end-seg.start)
 		}
-		return fmt.Errorf("read %s at %d: %w", f.path, off+int64(m), err)
+		return fmt.Errorf("read %s at %d: %w", s.filePath, off+int64(m), err)
 	}
 	return nil
 }
@@ -191,7 +243,7 @@ func (s *Stream) finish(seg *segment) error {
 	if seg.kind != segFile {
 		return nil
 	}
-	path := s.l.files[seg.index].path
+	path := s.filePath
 	var one [1]byte
 	n, err := io.ReadFull(s.file, one[:])
 	if n > 0 {
@@ -213,7 +265,7 @@ func (s *Stream) closeFile() error {
 		return nil
 	}
 	err := s.file.Close()
-	s.file, s.fileIdx = nil, -1
+	s.file, s.fileIdx, s.filePath = nil, -1, ""
 	return err
 }
 
@@ -222,10 +274,14 @@ func (s *Stream) closeFile() error {
 // fill), so that a caller can write them from a zero buffer of its own.
 func (s *Stream) ZeroRun() int64 {
 	n := int64(0)
-	for i := s.seg; i < len(s.segs) && s.zeros(&s.segs[i]); i++ {
+	for i := s.first; ; i++ {
+		for i == len(s.segs) && s.more() {
+		}
+		if i == len(s.segs) || !s.zeros(&s.segs[i]) {
+			return n
+		}
 		n += s.segs[i].end - max(s.pos, s.segs[i].start)
 	}
-	return n
 }
 
 func (s *Stream) zeros(seg *segment) bool {
@@ -238,12 +294,12 @@ func (s *Stream) SkipZeros(n int64) {
 		panic(fmt.Sprintf("BUG: SkipZeros(%d) past a run of %d zeros at %d", n, s.ZeroRun(), s.pos))
 	}
 	for n > 0 {
-		seg := &s.segs[s.seg]
+		seg := &s.segs[s.first]
 		k := min(n, seg.end-s.pos)
 		s.pos += k
 		n -= k
 		if s.pos == seg.end {
-			s.seg++
+			s.pop()
 		}
 	}
 }
