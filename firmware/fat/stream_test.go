@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 const mib = 1 << 20
@@ -155,5 +156,39 @@ func TestStreamZeroRuns(t *testing.T) {
 	}
 	if skipped < 60*mib {
 		t.Errorf("skipped %d bytes of zeros; want nearly all of the 64 MiB disk", skipped)
+	}
+}
+
+// TestStreamsShareLayout reads two streams of one layout in alternation,
+// in pieces of different sizes: each gives the disk that a stream read
+// alone gives, so streams keep no state in the layout.
+func TestStreamsShareLayout(t *testing.T) {
+	var files []testFile
+	for i := range 300 {
+		files = append(files, testFile{path: fmt.Sprintf("d%d/%s %d.txt", i%3, strings.Repeat("long name ", i%4+1), i), data: pattern(i, i*37%3000)})
+	}
+	l, err := Plan(64*mib, entriesOf(files), Options{Time: testDate, Copied: testDate.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := io.ReadAll(io.LimitReader(l.Stream(sourceOf(files), nil), l.DataEnd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := []*Stream{l.Stream(sourceOf(files), nil), l.Stream(sourceOf(files), nil)}
+	got := make([][]byte, len(streams))
+	for step := 0; len(got[0]) < len(want) || len(got[1]) < len(want); step++ {
+		k := step % 2
+		buf := make([]byte, min(int64(512*(1+k*7)+step%3*32), l.DataEnd()-streams[k].Offset()))
+		n, err := streams[k].Read(buf)
+		if err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		got[k] = append(got[k], buf[:n]...)
+	}
+	for k := range got {
+		if !bytes.Equal(got[k], want) {
+			t.Errorf("stream %d, read in turn with another of the same layout, differs from a stream read alone", k)
+		}
 	}
 }
