@@ -103,14 +103,21 @@ func run(t *testing.T, name string, args ...string) {
 	}
 }
 
-// goodSig is the signature the test verifier accepts.
-const goodSig = "signed by the partner's key"
+// goodSig is the signature the test verifier trusts, otherSig one it
+// finds valid but by another key.
+const (
+	goodSig  = "signed by the partner's key"
+	otherSig = "signed by someone else's key"
+)
 
-var testVerifier = VerifierFunc(func(manifest, sig []byte) error {
-	if string(sig) != goodSig {
-		return errors.New("bad signature")
+var testVerifier = VerifierFunc(func(manifest, sig []byte) (Trust, error) {
+	switch string(sig) {
+	case goodSig:
+		return Trusted, nil
+	case otherSig:
+		return Untrusted, errors.New("signed by key 0123456789abcdef, which is not trusted")
 	}
-	return nil
+	return BadSignature, errors.New("bad signature")
 })
 
 // failingReader fails every read, as a dying drive does.
@@ -122,35 +129,28 @@ func (failingReader) ReadAt(p []byte, off int64) (int, error) {
 
 func TestMasterVolume(t *testing.T) {
 	library := map[string]string{"manifest.json": `{"name":"wiki"}`, "manifest.sig": goodSig, "wiki": "<dir>"}
+	mbr := Volume{Partition: 1, Offset: 1 << 20, Type: "vfat"}
 	for _, tc := range []struct {
 		name    string
 		mbr     bool
 		files   map[string]string
 		v       LibraryVerifier
-		want    bool
-		wantErr bool
+		want    Trust
+		wantVol Volume
 	}{
-		{"signed library, MBR", true, library, testVerifier, true, false},
-		{"signed library, superfloppy", false, library, testVerifier, true, false},
-		{"no verifier: any signed-looking library counts", true, library, nil, true, false},
-		{"signature does not verify", true, map[string]string{"manifest.json": "{}", "manifest.sig": "forged"}, testVerifier, false, false},
-		{"manifest without signature", true, map[string]string{"manifest.json": "{}"}, nil, false, false},
-		{"signature without manifest", true, map[string]string{"manifest.sig": goodSig}, nil, false, false},
-		{"manifest is a folder", true, map[string]string{"manifest.json": "<dir>", "manifest.sig": goodSig}, nil, false, false},
-		{"library in a subfolder", true, map[string]string{"lib": "<dir>", "lib/manifest.json": "{}", "lib/manifest.sig": goodSig}, nil, false, false},
-		{"donor's files", true, map[string]string{"photo.jpg": "jpeg", "notes.txt": "hello"}, testVerifier, false, false},
+		{"signed library, MBR", true, library, testVerifier, Trusted, mbr},
+		{"signed library, superfloppy", false, library, testVerifier, Trusted, Volume{Type: "vfat"}},
+		{"no verifier: any signed-looking library is a master drive", true, library, nil, Untrusted, mbr},
+		{"signature does not verify", true, map[string]string{"manifest.json": "{}", "manifest.sig": "forged"}, testVerifier, BadSignature, mbr},
+		{"signed by another key", true, map[string]string{"manifest.json": "{}", "manifest.sig": otherSig}, testVerifier, Untrusted, mbr},
+		{"manifest without signature", true, map[string]string{"manifest.json": "{}"}, nil, NoLibrary, Volume{}},
+		{"signature without manifest", true, map[string]string{"manifest.sig": goodSig}, nil, NoLibrary, Volume{}},
+		{"manifest is a folder", true, map[string]string{"manifest.json": "<dir>", "manifest.sig": goodSig}, nil, NoLibrary, Volume{}},
+		{"library in a subfolder", true, map[string]string{"lib": "<dir>", "lib/manifest.json": "{}", "lib/manifest.sig": goodSig}, nil, NoLibrary, Volume{}},
+		{"donor's files", true, map[string]string{"photo.jpg": "jpeg", "notes.txt": "hello"}, testVerifier, NoLibrary, Volume{}},
 	} {
 		img := fatImage(t, tc.mbr, tc.files)
-		f, err := os.Open(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := f.Stat()
-		got, why, err := masterVolume(f, uint64(st.Size()), tc.v)
-		f.Close()
-		if got != tc.want || (err != nil) != tc.wantErr || (why == "") != (got || err != nil) {
-			t.Errorf("%s: masterVolume() = %v, %q, %v; want %v, a reason if not, error %v", tc.name, got, why, err, tc.want, tc.wantErr)
-		}
+		checkMasterVolume(t, tc.name, img, tc.v, tc.want, tc.wantVol)
 	}
 
 	zeros := make([]byte, 4<<20)
@@ -171,10 +171,116 @@ func TestMasterVolume(t *testing.T) {
 		{"read error", failingReader{}, 1 << 30, true},
 		{"absurd size", bytesReaderAt(zeros), 1 << 63, true},
 	} {
-		got, why, err := masterVolume(tc.r, tc.size, nil)
-		if got || (err != nil) != tc.wantErr || (why == "") != tc.wantErr {
-			t.Errorf("%s: masterVolume() = %v, %q, %v; want false, a reason or error %v", tc.name, got, why, err, tc.wantErr)
+		got, _, why, err := masterVolume(tc.r, tc.size, 512, nil)
+		if got != NoLibrary || (err != nil) != tc.wantErr || (why == "") != tc.wantErr {
+			t.Errorf("%s: masterVolume() = %v, %q, %v; want no library, a reason or error %v", tc.name, got, why, err, tc.wantErr)
 		}
+	}
+}
+
+// checkMasterVolume runs masterVolume on the image file img.
+func checkMasterVolume(t *testing.T, name, img string, v LibraryVerifier, want Trust, wantVol Volume) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	got, vol, why, err := masterVolume(f, uint64(st.Size()), 512, v)
+	if got != want || err != nil || (why == "") != (got == Trusted) || (got != NoLibrary && vol != wantVol) {
+		t.Errorf("%s: masterVolume() = %v, %+v, %q, %v; want %v, %+v, a reason unless trusted", name, got, vol, why, err, want, wantVol)
+	}
+}
+
+// exfatImage makes a 64 MiB disk image with one exFAT volume, by
+// mkfs.exfat and the FUSE exFAT driver on a loop device (the host kernel
+// has no exFAT), holding files at its root. With mbr, the volume is
+// partition 1 (type 0x07) at 1 MiB, as Windows and macOS lay out a stick.
+func exfatImage(t *testing.T, mbr bool, files map[string]string) string {
+	t.Helper()
+	const size, offset = 64 << 20, 1 << 20
+	img := filepath.Join(t.TempDir(), "exfat.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-f", "--show", img}
+	if mbr {
+		var sector [512]byte
+		e := sector[446:462]
+		e[4] = 0x07
+		binary.LittleEndian.PutUint32(e[8:], offset/512)
+		binary.LittleEndian.PutUint32(e[12:], (size-offset)/512)
+		sector[510], sector[511] = 0x55, 0xaa
+		f, err := os.OpenFile(img, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteAt(sector[:], 0)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append([]string{"-o", strconv.Itoa(offset)}, args...)
+	}
+	losetup := mustTool(t, "losetup")
+	out, err := exec.Command(losetup, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup %v: %v: %s", args, err, out)
+	}
+	loop := strings.TrimSpace(string(out))
+	defer exec.Command(losetup, "-d", loop).Run()
+	run(t, mustTool(t, "mkfs.exfat"), "-L", "MASTER", loop)
+	dir := t.TempDir()
+	run(t, mustTool(t, "mount.exfat-fuse"), loop, dir)
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		var err error
+		if content == "<dir>" {
+			err = os.Mkdir(p, 0o755)
+		} else {
+			err = os.WriteFile(p, []byte(content), 0o644)
+		}
+		if err != nil {
+			exec.Command("umount", dir).Run()
+			t.Fatal(err)
+		}
+	}
+	run(t, mustTool(t, "umount"), dir)
+	return img
+}
+
+func mustTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := lookTool(name)
+	if err != nil {
+		t.Fatalf("%s not found (Debian packages exfatprogs, exfat-fuse, mount; `make deps` installs them): %v", name, err)
+	}
+	return p
+}
+
+// TestMasterVolumeExFAT: a master drive formatted exFAT, as partition 1
+// or filling the drive, is found as one FAT32's would be; an exFAT stick
+// of a donor is no master drive.
+func TestMasterVolumeExFAT(t *testing.T) {
+	library := map[string]string{"manifest.json": `{"name":"wiki"}`, "manifest.sig": goodSig, "content": "<dir>"}
+	mbr := Volume{Partition: 1, Offset: 1 << 20, Type: "exfat"}
+	for _, tc := range []struct {
+		name    string
+		mbr     bool
+		files   map[string]string
+		want    Trust
+		wantVol Volume
+	}{
+		{"signed library, MBR", true, library, Trusted, mbr},
+		{"signed library, superfloppy", false, library, Trusted, Volume{Type: "exfat"}},
+		{"signed by another key", true, map[string]string{"manifest.json": "{}", "manifest.sig": otherSig}, Untrusted, mbr},
+		{"donor's files", true, map[string]string{"photo.jpg": "jpeg"}, NoLibrary, Volume{}},
+	} {
+		checkMasterVolume(t, "exFAT: "+tc.name, exfatImage(t, tc.mbr, tc.files), testVerifier, tc.want, tc.wantVol)
 	}
 }
 
@@ -220,11 +326,41 @@ func TestFactsMaster(t *testing.T) {
 			t.Errorf("Eligible(%s) with facts %+v = %v; want %v", tc.name, f, r, tc.want)
 		}
 	}
+	d, err := h.Drive("sdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := h.Facts(context.Background(), d); f.Library != Trusted || f.Volume != (Volume{Partition: 1, Offset: 1 << 20, Type: "vfat"}) {
+		t.Errorf("Facts(sdb) = %+v; want a trusted library in partition 1 (vfat) at 1 MiB", f)
+	}
+	// The device to mount is the partition that starts where the volume
+	// was found, or the drive when the volume fills it.
+	if err := os.WriteFile(filepath.Join(root, "sys", "class", "block", "sda1", "start"), []byte("2048\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sda, err := h.Drive("sda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		vol     Volume
+		want    string
+		wantErr bool
+	}{
+		{Volume{Partition: 1, Offset: 1 << 20, Type: "vfat"}, h.DevicePath("sda1"), false},
+		{Volume{Type: "exfat"}, h.DevicePath("sda"), false},
+		{Volume{Partition: 1, Offset: 2 << 20, Type: "vfat"}, "", true},
+		{Volume{Partition: 2, Offset: 1 << 20, Type: "vfat"}, "", true},
+	} {
+		got, err := h.VolumeDevice(sda, tc.vol)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("VolumeDevice(sda, %+v) = %q, %v; want %q, error %v", tc.vol, got, err, tc.want, tc.wantErr)
+		}
+	}
 	// A drive that cannot be read cannot be cleared as "not a master".
 	if err := os.Remove(filepath.Join(root, "dev", "sdb")); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := h.Drive("sdb")
 	if f := h.Facts(context.Background(), d); f.Err == nil {
 		t.Errorf("Facts(sdb) without a device file = %+v; want an error", f)
 	}
@@ -285,7 +421,7 @@ func TestMasterVolumeHostile(t *testing.T) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		got, why, err := masterVolume(bytesReaderAt(data), uint64(len(data)), testVerifier)
+		got, _, why, err := masterVolume(bytesReaderAt(data), uint64(len(data)), 512, testVerifier)
 		took := time.Since(start)
 		runtime.ReadMemStats(&after)
 		// A signature beside a manifest too large to read could be a
@@ -293,9 +429,9 @@ func TestMasterVolumeHostile(t *testing.T) {
 		// every other case is no master drive.
 		refuse := strings.HasSuffix(tc.want, "as it may be a master drive")
 		switch {
-		case refuse && (got || err == nil || !strings.Contains(err.Error(), tc.want)):
+		case refuse && (got != NoLibrary || err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: masterVolume() = %v, %q, %v; want an error saying %q", tc.desc, got, why, err, tc.want)
-		case !refuse && (got || err != nil || !strings.Contains(why, tc.want)):
+		case !refuse && (got != NoLibrary || err != nil || !strings.Contains(why, tc.want)):
 			t.Errorf("%s: masterVolume() = %v, %q, %v; want false, a reason saying %q", tc.desc, got, why, err, tc.want)
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {

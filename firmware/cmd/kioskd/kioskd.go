@@ -23,6 +23,7 @@ import (
 	"flashkiosk/firmware/panel"
 	"flashkiosk/firmware/refresh"
 	"flashkiosk/firmware/regfile"
+	"flashkiosk/firmware/source"
 	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/firmware/watchdog"
 	"flashkiosk/hal"
@@ -83,7 +84,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	defer jdev.Close()
 
 	if src.key != nil {
-		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, src.key) })
+		host.Library = source.Verifier(src.key)
 	}
 	policy := drive.Policy{MinSize: cfg.MinSize, MaxSize: cfg.MaxSize}
 	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
@@ -353,7 +354,7 @@ func locate(ctx context.Context, o options, host *drive.Host, display hal.Displa
 	}
 	if o.library == "" {
 		s.library = o.mount
-		s.unmount, s.libraryErr = sysdisk.MountReadOnly(disk.Library, o.mount)
+		s.unmount, s.libraryErr = sysdisk.MountReadOnly(disk.Library, o.mount, "vfat")
 	}
 	if o.journal == "" {
 		s.journal = disk.Journal

@@ -14,6 +14,7 @@ import (
 	"flashkiosk/board"
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/source"
 )
 
 // drivesCommand lists block devices with the kiosk's verdict on each, or
@@ -23,7 +24,7 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 	asJSON := in.flags.Bool("json", false, "print one JSON object per line and device")
 	ports := in.flags.String("ports", "", "the board's port map, as PATH=NAME,… (e.g. 1-1.1=A,2-1=A)")
 	root := in.flags.String("root", "/", "read sysfs, procfs and /dev below this folder (a copied tree)")
-	pub := in.flags.String("pub", "", "a drive is a master drive if it holds a library signed by this key (default: signed validly by any key)")
+	pub := in.flags.String("pub", "", "the key a kiosk trusts: a master drive's library signed by it is trusted (without it, none is)")
 	if _, err := in.parse(args, 0); err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 		trusted = append(trusted, key)
 	}
-	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: masterVerifier(trusted...)}
+	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: source.Verifier(trusted...)}
 	for _, kv := range strings.Split(*ports, ",") {
 		if kv == "" {
 			continue
@@ -200,13 +201,4 @@ func (p *drivePrinter) watch(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-// masterVerifier is the master-drive test of a PC: a library signed by one
-// of the trusted keys, or, with none given, whose signature is valid under
-// the key it names.
-func masterVerifier(trusted ...ed25519.PublicKey) drive.LibraryVerifier {
-	return drive.VerifierFunc(func(manifest, sig []byte) error {
-		return library.VerifyManifest(manifest, sig, trusted...)
-	})
 }
