@@ -40,6 +40,21 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("verify mismatch at offset %d", e.Offset)
 }
 
+// SourceGoneError is a job that ended because the master drive it wrote
+// the library from was pulled out: whatever the job ran into then (a
+// read error, a file that could not be opened, a cancel), the target is
+// not done, and not through a fault of its own or of the library.
+type SourceGoneError struct {
+	Source string // the master drive, for logs
+	Err    error  // what the job ran into
+}
+
+func (e *SourceGoneError) Error() string {
+	return fmt.Sprintf("the master drive %s was pulled out: %v", e.Source, e.Err)
+}
+
+func (e *SourceGoneError) Unwrap() error { return e.Err }
+
 // errShortIO is a read or write that moved fewer bytes than asked.
 var errShortIO = errors.New("short transfer")
 

@@ -23,6 +23,10 @@ func TestClassify(t *testing.T) {
 		{&IOError{Op: "write", Offset: 4096, Err: errors.New("EIO")}, IOFailed},
 		{&MismatchError{Offset: 1 << 20}, VerifyMismatch},
 		{fmt.Errorf("read a: %w", &library.ContentError{Path: "a"}), ContentCorrupt},
+		{&SourceGoneError{Source: "sdb", Err: fmt.Errorf("read: %w", errors.New("EIO"))}, SourceGone},
+		{&SourceGoneError{Source: "sdb", Err: fmt.Errorf("write: %w", context.Canceled)}, SourceGone},
+		{&SourceGoneError{Source: "sdb", Err: &library.ContentError{Path: "a"}}, SourceGone},
+		{&SourceGoneError{Source: "sdb", Err: &IOError{Op: "read", Err: errors.New("EIO")}}, SourceGone},
 		{errors.New("surprise"), Failed},
 	} {
 		if got := Classify(tc.err); got != tc.want {
@@ -32,6 +36,21 @@ func TestClassify(t *testing.T) {
 }
 
 // TestResultSpeeds: speeds are decimal megabytes a second, 0 without time.
+// TestOutcomeNames: every outcome has its own name, as the journal keeps
+// them.
+func TestOutcomeNames(t *testing.T) {
+	seen := map[string]Outcome{}
+	for o := Done; o <= Failed; o++ {
+		if prev, ok := seen[o.String()]; ok {
+			t.Errorf("outcomes %d and %d are both named %q", prev, o, o)
+		}
+		seen[o.String()] = o
+	}
+	if SourceGone.String() != "source-removed" {
+		t.Errorf("SourceGone.String() = %q; want source-removed", SourceGone)
+	}
+}
+
 func TestResultSpeeds(t *testing.T) {
 	tests := []struct {
 		res           Result
