@@ -1,6 +1,7 @@
 package flash
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -54,6 +55,18 @@ func (e *SourceGoneError) Error() string {
 }
 
 func (e *SourceGoneError) Unwrap() error { return e.Err }
+
+// SourceGoneCause returns err, the error a job ended with, as a
+// *SourceGoneError when ctx, the job's, was cancelled with one as its
+// cause (the kiosk does so when a master drive is pulled): whatever the
+// job ran into then is how it ended.
+func SourceGoneCause(ctx context.Context, err error) error {
+	var gone *SourceGoneError
+	if err == nil || errors.As(err, &gone) || !errors.As(context.Cause(ctx), &gone) {
+		return err
+	}
+	return &SourceGoneError{Source: gone.Source, Err: err}
+}
 
 // errShortIO is a read or write that moved fewer bytes than asked.
 var errShortIO = errors.New("short transfer")

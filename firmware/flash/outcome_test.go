@@ -36,6 +36,32 @@ func TestClassify(t *testing.T) {
 }
 
 // TestResultSpeeds: speeds are decimal megabytes a second, 0 without time.
+// TestSourceGoneCause: a job cancelled because its master drive was
+// pulled ends as SOURCE GONE whatever it ran into; one cancelled for
+// another reason, or ended by itself, keeps its error.
+func TestSourceGoneCause(t *testing.T) {
+	gone, cancelGone := context.WithCancelCause(context.Background())
+	cancelGone(&SourceGoneError{Source: "sdb", Err: context.Canceled})
+	other, cancelOther := context.WithCancelCause(context.Background())
+	cancelOther(nil)
+	readErr := fmt.Errorf("read: %w", errors.New("EIO"))
+	for _, tc := range []struct {
+		ctx  context.Context
+		err  error
+		want Outcome
+	}{
+		{gone, fmt.Errorf("write: %w", context.Canceled), SourceGone},
+		{gone, readErr, SourceGone},
+		{gone, nil, Done},
+		{other, fmt.Errorf("write: %w", context.Canceled), Cancelled},
+		{context.Background(), readErr, Failed},
+	} {
+		if got := Classify(SourceGoneCause(tc.ctx, tc.err)); got != tc.want {
+			t.Errorf("SourceGoneCause(%v) = %v; want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
 // TestOutcomeNames: every outcome has its own name, as the journal keeps
 // them.
 func TestOutcomeNames(t *testing.T) {

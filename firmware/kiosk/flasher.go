@@ -87,7 +87,7 @@ func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, lib *source.Lib
 	opts.Library, opts.Progress = lib.Library, progress
 	res, err := flash.Write(ctx, dev, opts)
 	if err == nil || ctx.Err() != nil {
-		return res, err
+		return res, flash.SourceGoneCause(ctx, err)
 	}
 	// A read error of the library, or a file that cannot be opened, is
 	// the master drive going away, not the library's fault or the

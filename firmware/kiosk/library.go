@@ -77,7 +77,9 @@ func (k *Kiosk) masterGone(s *slot) {
 			ended++
 		}
 	}
-	k.logf("port %s: master drive %s pulled out: %d jobs writing its library end as %s", s.view.Port, m.Drive.Name, ended, flash.SourceGone)
+	if ended > 0 {
+		k.logf("port %s: master drive %s pulled out: %d jobs writing its library end as %s", s.view.Port, m.Drive.Name, ended, flash.SourceGone)
+	}
 	if err := m.Close(); err != nil {
 		k.logf("port %s: master drive %s: %v", s.view.Port, m.Drive.Name, err)
 	}

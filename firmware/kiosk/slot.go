@@ -157,13 +157,7 @@ func (k *Kiosk) start(ctx context.Context, s *slot, lib *source.Library) {
 		res, err := k.flasher.Flash(jctx, d, lib, func(p flash.Progress) {
 			k.send(jctx, progressed{id: id, p: p})
 		})
-		// Whatever a job whose master drive was pulled ran into, that is
-		// how it ended.
-		var gone *flash.SourceGoneError
-		if err != nil && errors.As(context.Cause(jctx), &gone) && !errors.As(err, &gone) {
-			err = &flash.SourceGoneError{Source: gone.Source, Err: err}
-		}
-		k.send(ctx, finished{id: id, res: res, err: err})
+		k.send(ctx, finished{id: id, res: res, err: flash.SourceGoneCause(jctx, err)})
 	})
 }
 

@@ -174,6 +174,8 @@ func checkMaster(ctx context.Context, host *drive.Host, d drive.Drive, facts dri
 		logf("port %s: %s: master drive: %v (checked in %v, mounted and opened in %v); DAMAGED: %s", d.Port, d, m, took, opened, m.Problem)
 	case m.Usable():
 		logf("port %s: %s: master drive: %v (checked in %v, mounted and opened in %v)", d.Port, d, m, took, opened)
+	case m.Trust == drive.Trusted:
+		logf("port %s: %s: master drive, never used: cannot read it: %s (checked in %v)", d.Port, d, m.Problem, took)
 	default:
 		logf("port %s: %s: master drive, never used: %s: %s (checked in %v)", d.Port, d, m.Trust, m.Problem, took)
 	}
