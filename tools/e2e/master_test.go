@@ -185,8 +185,10 @@ func TestMasterDrives(t *testing.T) {
 	b.plug("exfat", vm.Stick{Image: masters["exfat"], Port: "4"})
 	b.logged(`: master drive: library "old master" of 2026-10-01 on master drive sd`, 1)
 	b.logged(": master drive, never used: not trusted: ", 1)
-	b.logged(": master drive, never used: cannot read it: mount /dev/sd", 1) // exFAT: not in the VM's kernel
-	b.shows("CARD ") // the idle screen: the card's library next
+	// exFAT: not in the VM's kernel.
+	b.logged(": master drive, never used: cannot read it: mount /dev/sd", 1)
+	// The idle screen: the card's library is next.
+	b.shows("CARD ")
 	b.plug("t1", vm.Stick{Image: t1, Port: "3"})
 	b.shows("P1 MASTER old master", "P2 MASTER UNTRUSTED", "P3 READY", "P4 MASTER CANT READ")
 	b.press("go")
