@@ -90,11 +90,14 @@ func (l *Library) String() string {
 	return s
 }
 
-// FromCard describes the card's opened library lib, signed by key.
+// FromCard describes the card's opened library lib, signed by key (nil
+// when not known).
 func FromCard(lib *library.Library, key ed25519.PublicKey) *Library {
 	l := described(lib)
 	l.Trust = drive.Trusted
-	l.Key = library.Fingerprint(key)
+	if key != nil {
+		l.Key = library.Fingerprint(key)
+	}
 	return l
 }
 
