@@ -198,7 +198,7 @@ func (b *booted) logged(s string, n int) {
 
 // stick makes a sparse stick image of size bytes; with donor set, it
 // holds the marker at its start, middle and end.
-func stick(t *testing.T, size int64, donor bool) string {
+func stick(t testing.TB, size int64, donor bool) string {
 	t.Helper()
 	img := filepath.Join(t.TempDir(), fmt.Sprintf("stick-%dM.img", size>>20))
 	if err := vm.SparseImage(img, size); err != nil {
@@ -464,7 +464,7 @@ func TestBadLibrary(t *testing.T) {
 	}
 }
 
-func mtools(t *testing.T, name string, args ...string) {
+func mtools(t testing.TB, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")

@@ -43,7 +43,7 @@ func masterStick(t *testing.T, f *fixture) (string, int64) {
 }
 
 // patch writes b at off in the image file img.
-func patch(t *testing.T, img string, off int64, b []byte) {
+func patch(t testing.TB, img string, off int64, b []byte) {
 	t.Helper()
 	w, err := os.OpenFile(img, os.O_WRONLY, 0)
 	if err != nil {

@@ -67,7 +67,7 @@ func trustedLibrary(t *testing.T, f *fixture, name, date string, film int64) str
 // partitioned makes a sparse stick image of size bytes holding an MBR
 // with one partition of type typ at 1 MiB, as Windows and macOS lay out
 // a stick; it returns the image and the partition's offset.
-func partitioned(t *testing.T, size int64, typ byte) (string, int64) {
+func partitioned(t testing.TB, size int64, typ byte) (string, int64) {
 	t.Helper()
 	const part = 1 << 20
 	img := stick(t, size, false)
@@ -84,7 +84,7 @@ func partitioned(t *testing.T, size int64, typ byte) (string, int64) {
 // fatMaster makes a master drive of size bytes as a PC makes one: a
 // FAT32 partition formatted by mkfs.fat, the library folder's contents
 // copied to its root by mtools.
-func fatMaster(t *testing.T, lib string, size int64) string {
+func fatMaster(t testing.TB, lib string, size int64) string {
 	t.Helper()
 	img, part := partitioned(t, size, 0x0c)
 	mkfs := exec.Command("mkfs.fat", "-F", "32", "-n", "MASTER", "--offset", strconv.Itoa(int(part/512)), img, strconv.Itoa(int((size-part)/1024)))
