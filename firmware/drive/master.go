@@ -80,10 +80,10 @@ const (
 	maxSignature = 64 << 10
 )
 
-// library reads d's first FAT32 or exFAT volume, without mounting it, and
-// reports what library its root holds, where the volume lies, and why a
-// drive holds none. A drive without such a volume, or with a damaged one,
-// holds none; a read error is an error.
+// library reads d's FAT32 and exFAT volumes, without mounting them, and
+// reports what library the root of one holds, where that volume lies, and
+// why a drive holds none. A drive without such a volume, or with damaged
+// ones, holds none; a read error is an error.
 func (h *Host) library(ctx context.Context, d Drive) (Trust, Volume, string, error) {
 	if err := ctx.Err(); err != nil {
 		return NoLibrary, Volume{}, "", err
@@ -101,10 +101,14 @@ func (h *Host) library(ctx context.Context, d Drive) (Trust, Volume, string, err
 }
 
 // masterVolume reports what library the disk image r of size bytes, with
-// sectors of sectorSize bytes (512 if 0), holds at the root of its first
-// FAT32 or exFAT volume, where that volume lies, and, without a library,
-// why not. What the volume claims is not trusted: a damaged or hostile
-// one is read in bounded time and memory and holds no library.
+// sectors of sectorSize bytes (512 if 0), holds at the root of a FAT32 or
+// exFAT volume, the first such volume that holds one, and without a
+// library, why not. Every volume is looked at, not just the first: a
+// drive formatted on a Mac may have an EFI system partition (FAT32)
+// before the one that holds the library, and a master drive must never be
+// mistaken for a blank one. What the volumes claim is not trusted: a
+// damaged or hostile one is read in bounded time and memory and holds no
+// library.
 func masterVolume(r io.ReaderAt, size uint64, sectorSize int64, v LibraryVerifier) (Trust, Volume, string, error) {
 	if size > 1<<63-1 {
 		return NoLibrary, Volume{}, "", fmt.Errorf("size %d too large", size)
@@ -112,46 +116,96 @@ func masterVolume(r io.ReaderAt, size uint64, sectorSize int64, v LibraryVerifie
 	if sectorSize <= 0 {
 		sectorSize = 512
 	}
-	vol, fsys, why, err := firstVolume(r, int64(size), sectorSize)
-	if fsys == nil || err != nil {
-		return NoLibrary, Volume{}, why, err
+	var whys []string
+	trust, found := NoLibrary, Volume{}
+	err := eachVolume(r, int64(size), sectorSize, func(vol Volume, fsys fs.FS, why string) (bool, error) {
+		if fsys == nil {
+			whys = append(whys, why)
+			return true, nil
+		}
+		t, why, err := holdsLibrary(fsys, v, damaged(vol.Type))
+		if err != nil {
+			return false, err
+		}
+		if t != NoLibrary {
+			trust, found, whys = t, vol, []string{why}
+			return false, nil
+		}
+		if vol.Partition > 0 {
+			why = fmt.Sprintf("partition %d: %s", vol.Partition, why)
+		}
+		whys = append(whys, why)
+		return true, nil
+	})
+	if err != nil {
+		return NoLibrary, Volume{}, "", err
 	}
-	t, why, err := holdsLibrary(fsys, v, damaged(vol.Type))
-	return t, vol, why, err
+	return trust, found, strings.Join(whys, "; "), nil
 }
 
-// damaged is how a reason starts for a damaged volume of type typ.
+// damaged is how a reason starts for a damaged volume of type typ, or
+// with typ "", a partition whose type is not known.
 func damaged(typ string) string {
-	if typ == "exfat" {
+	switch typ {
+	case "exfat":
 		return "damaged exFAT volume: "
+	case "vfat":
+		return "damaged FAT32 volume: "
 	}
-	return "damaged FAT32 volume: "
+	return "damaged partition table: "
 }
 
-// firstVolume opens the drive's first FAT32 or exFAT volume: the whole
-// drive if sector 0 is the boot sector of one ("superfloppy"), else the
-// first MBR partition of a FAT type (0x0B, 0x0C, or 0x0E and 0x06 holding
-// FAT32) or of type 0x07 holding exFAT. Without one it returns a nil
-// file system and why.
-func firstVolume(r io.ReaderAt, size, sectorSize int64) (Volume, fs.FS, string, error) {
-	sec := make([]byte, 512)
-	if size < 512 {
-		return Volume{}, nil, fmt.Sprintf("a device of %d bytes holds no volume", size), nil
+// maxGPTEntries is how many GPT partition entries are looked at: 128 is
+// what every tool makes room for.
+const maxGPTEntries = 128
+
+// eachVolume calls visit with each FAT32 and exFAT volume of the drive,
+// in order, until visit says to stop or fails: the whole drive if sector
+// 0 is the boot sector of one ("superfloppy"), else the MBR partitions
+// of a FAT type (0x0B, 0x0C, or 0x0E and 0x06 holding FAT32) or of type
+// 0x07 holding exFAT, or on a GPT disk, its partitions holding either. A
+// volume that cannot be opened is visited with a nil file system and why;
+// so is the drive when it has no volume at all.
+func eachVolume(r io.ReaderAt, size, sectorSize int64, visit func(Volume, fs.FS, string) (bool, error)) error {
+	visited := false
+	counted := func(vol Volume, fsys fs.FS, why string) (bool, error) {
+		visited = true
+		return visit(vol, fsys, why)
 	}
+	err := volumes(r, size, sectorSize, counted)
+	if err == nil && !visited {
+		_, err = visit(Volume{}, nil, "no FAT32 or exFAT partition")
+	}
+	return err
+}
+
+// volumes is eachVolume, but visits nothing for a partition table that
+// lists no FAT32 or exFAT volume.
+func volumes(r io.ReaderAt, size, sectorSize int64, visit func(Volume, fs.FS, string) (bool, error)) error {
+	if size < 512 {
+		_, err := visit(Volume{}, nil, fmt.Sprintf("a device of %d bytes holds no volume", size))
+		return err
+	}
+	sec := make([]byte, 512)
 	if err := readAt(r, sec, 0); err != nil {
-		return Volume{}, nil, "", err
+		return err
 	}
 	if isExFAT(sec) {
-		return openExFAT(r, Volume{Offset: 0, Type: "exfat"}, size)
+		_, err := visitOpened(visit)(openExFAT(r, Volume{Type: "exfat"}, size))
+		return err
 	}
 	_, parts, err := fat.ReadMBR(r)
 	if err != nil {
-		return openFAT32(r, Volume{Offset: 0, Type: "vfat"}, size)
+		_, err := visitOpened(visit)(openFAT32(r, Volume{Type: "vfat"}, size))
+		return err
+	}
+	for _, p := range parts {
+		if p.Type == 0xEE {
+			return eachGPTVolume(r, size, sectorSize, visit)
+		}
 	}
 	for i, p := range parts {
 		switch p.Type {
-		case 0xEE:
-			return Volume{}, nil, "a GPT disk (only MBR partitions are read)", nil
 		case 0x0B, 0x0C, 0x0E, 0x06, 0x07:
 		default:
 			continue
@@ -160,39 +214,115 @@ func firstVolume(r io.ReaderAt, size, sectorSize int64) (Volume, fs.FS, string, 
 		if p.Type == 0x07 {
 			typ = "exfat"
 		}
-		start, n := p.Start*sectorSize, p.Sectors*sectorSize
-		switch {
-		case p.Start == 0 || p.Sectors == 0:
-			return Volume{}, nil, damaged(typ) + fmt.Sprintf("partition %d (type %#02x) starts at sector %d with %d sectors", i+1, p.Type, p.Start, p.Sectors), nil
-		case start+n > size || start+n < start:
-			return Volume{}, nil, damaged(typ) + fmt.Sprintf("partition %d ends at byte %d, past the device's end at %d", i+1, start+n, size), nil
+		more, err := visitPartition(r, size, i+1, p.Start*sectorSize, p.Sectors*sectorSize, typ, p.Type == 0x0B || p.Type == 0x0C, visit)
+		if err != nil || !more {
+			return err
 		}
-		if err := readAt(r, sec, start); err != nil {
-			return Volume{}, nil, "", err
+	}
+	return nil
+}
+
+// visitOpened passes what openFAT32 or openExFAT returned to visit.
+func visitOpened(visit func(Volume, fs.FS, string) (bool, error)) func(Volume, fs.FS, string, error) (bool, error) {
+	return func(vol Volume, fsys fs.FS, why string, err error) (bool, error) {
+		if err != nil {
+			return false, err
 		}
-		vol := Volume{Partition: i + 1, Offset: start, Type: typ}
-		part := io.NewSectionReader(r, start, n)
-		if isExFAT(sec) {
-			vol.Type = "exfat"
-			return openExFAT(part, vol, n)
+		return visit(vol, fsys, why)
+	}
+}
+
+// visitPartition visits partition number n, of n bytes from byte start,
+// whose table entry says it holds a volume of type typ ("vfat" for any
+// FAT type, "exfat" for 0x07, which NTFS shares; "" for a GPT partition,
+// told by its boot sector); fat32 says the entry claims FAT32. A
+// partition that holds neither is passed over silently (unless fat32):
+// NTFS, FAT12/16, Apple's file systems.
+func visitPartition(r io.ReaderAt, size int64, n int, start, length int64, typ string, fat32 bool, visit func(Volume, fs.FS, string) (bool, error)) (bool, error) {
+	switch {
+	case start == 0 || length == 0:
+		return visit(Volume{}, nil, damaged(typ)+fmt.Sprintf("partition %d starts at byte %d with %d bytes", n, start, length))
+	case start+length > size || start+length < start:
+		return visit(Volume{}, nil, damaged(typ)+fmt.Sprintf("partition %d ends at byte %d, past the device's end at %d", n, start+length, size))
+	}
+	sec := make([]byte, 512)
+	if err := readAt(r, sec, start); err != nil {
+		return false, err
+	}
+	vol := Volume{Partition: n, Offset: start, Type: "exfat"}
+	part := io.NewSectionReader(r, start, length)
+	if isExFAT(sec) {
+		return visitOpened(visit)(openExFAT(part, vol, length))
+	}
+	if typ == "exfat" {
+		return true, nil // NTFS, most likely
+	}
+	vol.Type = "vfat"
+	if _, _, err := fat.ReadMBR(part); err == nil || binary.LittleEndian.Uint16(sec[510:]) != 0xAA55 {
+		if fat32 {
+			return visit(Volume{}, nil, damaged("vfat")+fmt.Sprintf("partition %d does not start with a FAT boot sector", n))
 		}
-		if p.Type == 0x07 {
-			continue // NTFS, most likely
+		return true, nil
+	}
+	vol, fsys, why, err := openFAT32(part, vol, length)
+	if fsys == nil && err == nil && !fat32 && !strings.HasPrefix(why, "damaged") {
+		return true, nil // a FAT12 or FAT16 partition
+	}
+	return visitOpened(visit)(vol, fsys, why, err)
+}
+
+// eachGPTVolume visits the FAT32 and exFAT volumes of a GPT disk's
+// partitions, in the order of their entries (the kernel numbers them so).
+// The header's and entries' checksums are not checked: a damaged table
+// can only hide a volume from the check if the kernel would not find it
+// either, and what is found is read as bounded as any volume.
+func eachGPTVolume(r io.ReaderAt, size, sectorSize int64, visit func(Volume, fs.FS, string) (bool, error)) error {
+	le := binary.LittleEndian
+	hdr := make([]byte, 92)
+	if err := readAt(r, hdr, sectorSize); err != nil {
+		return err
+	}
+	lba, count, entrySize := int64(le.Uint64(hdr[72:])), int64(le.Uint32(hdr[80:])), int64(le.Uint32(hdr[84:]))
+	switch {
+	case string(hdr[:8]) != "EFI PART":
+		_, err := visit(Volume{}, nil, "a protective MBR without a GPT header")
+		return err
+	case entrySize < 128 || entrySize > 4096 || entrySize%8 != 0 || lba < 2 || lba > size/sectorSize ||
+		lba*sectorSize+min(count, maxGPTEntries)*entrySize > size:
+		_, err := visit(Volume{}, nil, fmt.Sprintf("damaged GPT: %d entries of %d bytes at sector %d", count, entrySize, lba))
+		return err
+	}
+	count = min(count, maxGPTEntries)
+	table := make([]byte, count*entrySize)
+	if err := readAt(r, table, lba*sectorSize); err != nil {
+		return err
+	}
+	for i := range count {
+		e := table[i*entrySize : (i+1)*entrySize]
+		if allZero(e[:16]) {
+			continue // unused
 		}
-		fat32 := p.Type == 0x0B || p.Type == 0x0C
-		if _, _, err := fat.ReadMBR(part); err == nil || binary.LittleEndian.Uint16(sec[510:]) != 0xAA55 {
-			if fat32 {
-				return Volume{}, nil, damaged(typ) + fmt.Sprintf("partition %d (type %#02x) does not start with a FAT boot sector", i+1, p.Type), nil
-			}
+		first, last := le.Uint64(e[32:]), le.Uint64(e[40:])
+		sectors := uint64(size / sectorSize)
+		if last < first || first >= sectors {
 			continue
 		}
-		vol, fsys, why, err := openFAT32(part, vol, n)
-		if fsys == nil && err == nil && !fat32 && !strings.HasPrefix(why, "damaged") {
-			continue // a FAT12 or FAT16 partition of type 0x0E or 0x06
+		n := min(last-first+1, sectors+1) // one past the end is enough to say so
+		more, err := visitPartition(r, size, int(i)+1, int64(first)*sectorSize, int64(n)*sectorSize, "", false, visit)
+		if err != nil || !more {
+			return err
 		}
-		return vol, fsys, why, err
 	}
-	return Volume{}, nil, "no FAT32 or exFAT partition in the MBR", nil
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // isExFAT reports whether sec is an exFAT boot sector.

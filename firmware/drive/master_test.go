@@ -96,7 +96,7 @@ func lookTool(name string) (string, error) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-func run(t *testing.T, name string, args ...string) {
+func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
@@ -440,4 +440,136 @@ func TestMasterVolumeHostile(t *testing.T) {
 		t.Logf("%s: classified in %v", tc.desc, took) // no wall-clock limit: the machines are shared
 		data = clean
 	}
+}
+
+// tableImage makes a 128 MiB disk image with the partition table label
+// ("gpt" or "dos") written by sfdisk, each partition formatted by
+// mkfs.fat with its files copied to its root if it is a fat one.
+func tableImage(t testing.TB, label string, parts []tablePart) string {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 128<<20); err != nil {
+		t.Fatal(err)
+	}
+	script := "label: " + label + "\n"
+	for _, p := range parts {
+		script += fmt.Sprintf("start=%d, size=%d, type=%s\n", p.start<<11, p.size<<11, p.typ)
+	}
+	sfdisk, err := lookTool("sfdisk")
+	if err != nil {
+		t.Fatalf("sfdisk not found (Debian package fdisk): %v", err)
+	}
+	cmd := exec.Command(sfdisk, "--no-reread", "--no-tell-kernel", img)
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v: %s", err, out)
+	}
+	mkfs, _ := lookTool("mkfs.fat")
+	for _, p := range parts {
+		if !p.fat {
+			continue
+		}
+		run(t, mkfs, "-F", "32", "--offset", strconv.Itoa(p.start<<11), img, strconv.Itoa(p.size<<10))
+		for name, content := range p.files {
+			src := filepath.Join(t.TempDir(), "src")
+			if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run(t, "mcopy", "-i", fmt.Sprintf("%s@@%d", img, p.start<<20), src, "::"+name)
+		}
+	}
+	return img
+}
+
+// tablePart is a partition of tableImage.
+type tablePart struct {
+	start, size int // MiB
+	typ         string
+	fat         bool
+	files       map[string]string
+}
+
+// TestMasterVolumeTables: the library may be on any FAT32 volume of the
+// drive, behind an EFI system partition as macOS makes one on a GPT disk,
+// or in the second of two MBR partitions; partitions of other kinds are
+// passed over.
+func TestMasterVolumeTables(t *testing.T) {
+	library := map[string]string{"manifest.json": `{"name":"wiki"}`, "manifest.sig": goodSig}
+	const (
+		efi   = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+		basic = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+		apfs  = "7C3457EF-0000-11AA-AA11-00306543ECAC"
+	)
+	for _, tc := range []struct {
+		name    string
+		label   string
+		parts   []tablePart
+		want    Trust
+		wantVol Volume
+	}{
+		{"GPT, behind an EFI system partition", "gpt", []tablePart{
+			{1, 40, efi, true, nil}, {41, 80, basic, true, library}}, Trusted, Volume{Partition: 2, Offset: 41 << 20, Type: "vfat"}},
+		{"GPT, behind an APFS partition", "gpt", []tablePart{
+			{1, 20, apfs, false, nil}, {21, 100, basic, true, library}}, Trusted, Volume{Partition: 2, Offset: 21 << 20, Type: "vfat"}},
+		{"GPT, donor's files", "gpt", []tablePart{{1, 120, basic, true, map[string]string{"photo.jpg": "jpeg"}}}, NoLibrary, Volume{}},
+		{"MBR, the second partition", "dos", []tablePart{
+			{1, 40, "c", true, map[string]string{"notes.txt": "hello"}}, {41, 80, "c", true, library}}, Trusted, Volume{Partition: 2, Offset: 41 << 20, Type: "vfat"}},
+	} {
+		checkMasterVolume(t, tc.name, tableImage(t, tc.label, tc.parts), testVerifier, tc.want, tc.wantVol)
+	}
+}
+
+// paddedDevice is a device of size bytes whose first bytes are data and
+// the rest zeros.
+type paddedDevice struct {
+	data []byte
+	size int64
+}
+
+func (p paddedDevice) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 || off >= p.size {
+		return 0, errors.New("EOF")
+	}
+	n := 0
+	if off < int64(len(p.data)) {
+		n = copy(b, p.data[off:])
+	}
+	m := min(int64(len(b)), p.size-off)
+	clear(b[n:m])
+	if m < int64(len(b)) {
+		return int(m), errors.New("EOF")
+	}
+	return int(m), nil
+}
+
+// FuzzPartitionTables runs the master check on fuzzed partition tables
+// (a drive's first 64 KiB, MBR or GPT, the rest zeros): no panic, no
+// error but read errors, bounded memory.
+func FuzzPartitionTables(f *testing.F) {
+	for label, typ := range map[string]string{"gpt": "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", "dos": "c"} {
+		img := tableImage(f, label, []tablePart{{1, 40, typ, false, nil}, {41, 80, typ, false, nil}})
+		data, err := os.ReadFile(img)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data[:64<<10])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 64<<10 {
+			b = b[:64<<10]
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, _, err := masterVolume(paddedDevice{b, 128 << 20}, 128<<20, 512, testVerifier)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Errorf("masterVolume(fuzzed table) = %v; want a verdict", err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+			t.Errorf("masterVolume allocated %d bytes; want at most 16 MiB", n)
+		}
+	})
 }

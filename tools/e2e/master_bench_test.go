@@ -32,9 +32,10 @@ const (
 // turn, in the real kiosk in qemu with its system disk throttled to an SD
 // card's speed: from the card's library, from the same files on a master
 // drive throttled to a USB 3 SSD's speed, and from that master drive
-// unthrottled; then, in a second boot, from a card throttled to a speed
-// scaled to the emulated kiosk (whose sticks, emulated, go slower than a
-// real card reads). It reports each batch's time, their ratios to the
+// unthrottled (the master's two by turns, twice, the faster of each
+// kept); then, in a second boot, from a card throttled to a speed scaled
+// to the emulated kiosk (whose sticks, emulated, go slower than a real
+// card reads). It reports each batch's time, their ratios to the
 // unthrottled master's (target for the master: at most 1.10, the batch
 // limited by the sticks, not the source), and the bytes each source
 // served per stick.
@@ -168,18 +169,33 @@ func masterBatches(b *testing.B, f *fixture, card, master, pub string, cardSpeed
 		}
 		wait("the master's library next", func(v sim.View, _ []string) bool { return v.Has("MASTER bench") })
 	}
-	plugMaster("ssd", masterBenchSSD)
-	before, sdBefore := read(stick("ssd")), read(sd)
-	r.master = batch("ssd", fromMaster)
-	r.masterRead, r.cardWhileMaster = read(stick("ssd"))-before, read(sd)-sdBefore
-	if err := k.VM.UnplugUSB(ctx, "ssd"); err != nil {
-		b.Fatal(err)
+	// Throttled and unthrottled by turns, twice, each taking its faster
+	// batch: other work on a shared machine slows single batches by far
+	// more than the 10% to be told apart.
+	for round := range 2 {
+		for _, m := range []struct {
+			id       string
+			throttle int64
+			took     *time.Duration
+			read     *int64
+		}{{"ssd", masterBenchSSD, &r.master, &r.masterRead}, {"fast", 0, &r.fast, &r.fastRead}} {
+			id := fmt.Sprintf("%s%d", m.id, round)
+			plugMaster(id, m.throttle)
+			before, sdBefore := read(stick(id)), read(sd)
+			took := batch(id, fromMaster)
+			*m.read = read(stick(id)) - before
+			if m.id == "ssd" {
+				r.cardWhileMaster = read(sd) - sdBefore
+			}
+			if *m.took == 0 || took < *m.took {
+				*m.took = took
+			}
+			if err := k.VM.UnplugUSB(ctx, id); err != nil {
+				b.Fatal(err)
+			}
+			wait("the idle screen", func(v sim.View, _ []string) bool { return v.Has("CARD ") })
+		}
 	}
-	wait("the idle screen", func(v sim.View, _ []string) bool { return v.Has("CARD ") })
-	plugMaster("fast", 0)
-	before = read(stick("fast"))
-	r.fast = batch("fast", fromMaster)
-	r.fastRead = read(stick("fast")) - before
 	return r
 }
 

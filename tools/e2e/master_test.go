@@ -100,6 +100,38 @@ func fatMaster(t testing.TB, lib string, size int64) string {
 	return img
 }
 
+// gptMaster makes a master drive of 128 MiB as macOS's Disk Utility
+// lays one out on a GUID partition map: an EFI system partition (FAT32,
+// empty) first, then the FAT32 volume holding the library's contents.
+func gptMaster(t testing.TB, lib string) string {
+	t.Helper()
+	img := stick(t, 128<<20, false)
+	cmd := exec.Command("sfdisk", "--no-reread", "--no-tell-kernel", img)
+	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+	cmd.Stdin = strings.NewReader("label: gpt\n" +
+		"start=2048, size=81920, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\n" + // EFI, 40 MiB
+		"start=83968, size=165888, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n") // basic data, 81 MiB
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v: %s", err, out)
+	}
+	for _, p := range []struct {
+		label         string
+		start, blocks int
+	}{{"EFI", 2048, 40960}, {"MASTER", 83968, 82944}} {
+		mkfs := exec.Command("mkfs.fat", "-F", "32", "-n", p.label, "--offset", strconv.Itoa(p.start), img, strconv.Itoa(p.blocks))
+		mkfs.Env = cmd.Env
+		if out, err := mkfs.CombinedOutput(); err != nil {
+			t.Fatalf("mkfs.fat: %v: %s", err, out)
+		}
+	}
+	args := []string{"-s", "-i", fmt.Sprintf("%s@@%d", img, 83968*512)}
+	for _, name := range []string{library.ManifestFile, library.SignatureFile, library.ContentDir} {
+		args = append(args, filepath.Join(lib, name))
+	}
+	mtools(t, "mcopy", append(args, "::/")...)
+	return img
+}
+
 // exfatMaster makes a master drive of size bytes formatted exFAT (as
 // Windows formats sticks over 32 GB, and macOS on request): partition 1 of
 // type 0x07 made by mkfs.exfat on a loop device, the library's contents
@@ -148,7 +180,8 @@ func checkTiers(t *testing.T, f *fixture, lib, img string) []int {
 
 // TestMasterDrives runs a kiosk (library = "newest") through master
 // drives in one boot:
-//  1. beside a master older than the card's library, one signed by
+//  1. beside a master older than the card's library (on a GUID partition
+//     map behind an EFI partition, as a Mac makes one), one signed by
 //     another key and one formatted exFAT (which the VM's kernel cannot
 //     mount), a stick gets the card's library; the untrusted and exFAT
 //     ones are named and never written;
@@ -167,7 +200,7 @@ func TestMasterDrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	masters := map[string]string{
-		"older":     fatMaster(t, older, 64<<20),
+		"older":     gptMaster(t, older),
 		"newer":     fatMaster(t, newer, 256<<20),
 		"untrusted": fatMaster(t, untrustedLib, 64<<20),
 		"exfat":     exfatMaster(t, newer, 256<<20),
