@@ -13,8 +13,8 @@ import (
 
 // Facts gathers what the policy needs to know about d beyond its identity:
 // whether it is in use or the boot disk (from /proc and sysfs), and for a
-// USB whole disk with a medium, what library its first FAT32 or exFAT
-// volume holds, if any (by reading it, never writing). For a partition, InUse and Boot speak for its whole
+// USB whole disk with a medium, what library the root of one of its FAT32
+// or exFAT volumes holds, if any (by reading it, never writing). For a partition, InUse and Boot speak for its whole
 // disk. Anything that cannot be read ends up in Facts.Err, so the policy
 // refuses the drive; so does a drive that is gone or has changed (another
 // medium under the same name) before or while the facts were gathered.

@@ -20,8 +20,8 @@ const (
 	signatureFile = "manifest.sig"
 )
 
-// Trust is what the check of a drive found at the root of its first FAT32
-// or exFAT volume. A drive that holds any library (Trusted, Untrusted,
+// Trust is what the check of a drive found at the root of its FAT32 and
+// exFAT volumes. A drive that holds any library (Trusted, Untrusted,
 // BadSignature) is a master drive: it is never written.
 type Trust int
 
@@ -63,8 +63,8 @@ func (f VerifierFunc) VerifyManifest(manifest, signature []byte) (Trust, error) 
 	return f(manifest, signature)
 }
 
-// Volume is where a drive's first FAT32 or exFAT volume lies: what the
-// kiosk mounts to read a master drive's library.
+// Volume is where the FAT32 or exFAT volume holding a drive's library
+// lies: what the kiosk mounts to read a master drive's library.
 type Volume struct {
 	Partition int    // its MBR partition number, 1 to 4; 0 when the volume fills the drive
 	Offset    int64  // its first byte on the drive

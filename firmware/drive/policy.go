@@ -52,7 +52,7 @@ type Facts struct {
 	InUse bool
 	// Boot: the kernel's root= names the disk or one of its partitions.
 	Boot bool
-	// Library is what the root of the disk's first FAT32 or exFAT volume
+	// Library is what the root of the disk's FAT32 and exFAT volumes
 	// holds: no library, or a trusted, untrusted or badly signed one. A
 	// disk with any library is a master drive, never written.
 	Library Trust

@@ -1,6 +1,6 @@
 // Package source holds the content libraries a kiosk writes from: the SD
-// card's, and those of master drives, USB drives whose first FAT32 or
-// exFAT volume holds at its root a library signed by the trusted key. It
+// card's, and those of master drives, USB drives with a FAT32 or exFAT
+// volume holding at its root a library signed by the trusted key. It
 // judges a drive's library against the trusted key (Verifier), mounts a
 // master drive's volume read-only and opens its library (OpenMaster), and
 // says which library new jobs get (Pick).

@@ -261,6 +261,11 @@ func TestMasterDrives(t *testing.T) {
 
 	_, logs := b.Console.Snapshot()
 	b.Close()
+	for _, l := range logs {
+		if strings.Contains(l, "master drive") || strings.Contains(l, "source-removed") {
+			t.Logf("%s", l)
+		}
+	}
 	if n := Count(logs, ": done: "); n != 4 {
 		t.Errorf("%d sticks reported done; want 4 (the one whose master was pulled is not)", n)
 	}
