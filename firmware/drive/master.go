@@ -331,26 +331,23 @@ func isExFAT(sec []byte) bool { return string(sec[3:11]) == "EXFAT   " }
 // openFAT32 opens the FAT32 volume at the start of r.
 func openFAT32(r io.ReaderAt, vol Volume, size int64) (Volume, fs.FS, string, error) {
 	v, err := fat.OpenVolume(r, size)
-	var corrupt *fat.CorruptError
-	switch {
-	case errors.Is(err, fat.ErrNotFAT32):
-		return Volume{}, nil, err.Error(), nil
-	case errors.As(err, &corrupt):
-		return Volume{}, nil, damaged(vol.Type) + err.Error(), nil
-	case err != nil:
-		return Volume{}, nil, "", err
-	}
-	return vol, v, "", nil
+	return opened(vol, v, err, fat.ErrNotFAT32)
 }
 
 // openExFAT opens the exFAT volume at the start of r.
 func openExFAT(r io.ReaderAt, vol Volume, size int64) (Volume, fs.FS, string, error) {
 	v, err := exfat.Open(r, size)
-	var corrupt *exfat.CorruptError
+	return opened(vol, v, err, exfat.ErrNotExFAT)
+}
+
+// opened turns what opening vol gave, the file system v or err, into the
+// volume and its file system, or why there is none (err wrapping notThis,
+// or a damaged volume), or a read error.
+func opened[V fs.FS](vol Volume, v V, err, notThis error) (Volume, fs.FS, string, error) {
 	switch {
-	case errors.Is(err, exfat.ErrNotExFAT):
+	case errors.Is(err, notThis):
 		return Volume{}, nil, err.Error(), nil
-	case errors.As(err, &corrupt):
+	case isCorrupt(err):
 		return Volume{}, nil, damaged(vol.Type) + err.Error(), nil
 	case err != nil:
 		return Volume{}, nil, "", err
@@ -432,14 +429,10 @@ func isCorrupt(err error) bool {
 
 // readAt fills p from r at off.
 func readAt(r io.ReaderAt, p []byte, off int64) error {
-	n, err := r.ReadAt(p, off)
-	if n == len(p) {
-		return nil
+	if _, err := io.ReadFull(io.NewSectionReader(r, off, int64(len(p))), p); err != nil {
+		return fmt.Errorf("read %d bytes at %d: %w", len(p), off, err)
 	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return fmt.Errorf("read %d bytes at %d: %w", len(p), off, err)
+	return nil
 }
 
 // VolumeDevice is the device node that holds vol, a volume of d as Facts

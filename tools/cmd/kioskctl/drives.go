@@ -25,16 +25,11 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 	ports := in.flags.String("ports", "", "the board's port map, as PATH=NAME,… (e.g. 1-1.1=A,2-1=A)")
 	root := in.flags.String("root", "/", "read sysfs, procfs and /dev below this folder (a copied tree)")
 	pub := in.flags.String("pub", "", "the key a kiosk trusts: a master drive's library signed by it is trusted (without it, none is)")
-	cardDir := in.flags.String("card", "", "the library folder on a kiosk's card, to say which library a kiosk would write beside the master drives")
-	choose := in.flags.String("choose", string(source.Newest), "the kiosk's library setting in kiosk.toml: newest, card or master")
+	kf := addKioskFlags(in)
 	if _, err := in.parse(args, 0); err != nil {
 		return err
 	}
-	choice, err := kioskChoice(*choose)
-	if err != nil {
-		return &usageError{msg: "--choose: " + err.Error(), usage: in.usage()}
-	}
-	card, err := cardLibrary(*cardDir)
+	card, choice, err := kf.kiosk(in)
 	if err != nil {
 		return err
 	}

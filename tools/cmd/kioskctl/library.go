@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"flashkiosk/firmware/library"
-	"flashkiosk/firmware/source"
 )
 
 func libraryCommands() []command {
@@ -100,17 +99,12 @@ func librarySign(ctx context.Context, in *invocation, args []string) error {
 func libraryInspect(ctx context.Context, in *invocation, args []string) error {
 	pub := in.flags.String("pub", "", "a trusted public key file (KEYFILE.pub) to check the signature against")
 	quick := in.flags.Bool("quick", false, "check only that the files exist with their sizes, not their SHA-256")
-	cardDir := in.flags.String("card", "", "the library folder on a kiosk's card (its partition 2), to say which of the two a kiosk writes")
-	choose := in.flags.String("choose", string(source.Newest), "the kiosk's library setting in kiosk.toml: newest, card or master")
+	kf := addKioskFlags(in)
 	pos, err := in.parse(args, 1)
 	if err != nil {
 		return err
 	}
-	choice, err := kioskChoice(*choose)
-	if err != nil {
-		return &usageError{msg: "--choose: " + err.Error(), usage: in.usage()}
-	}
-	card, err := cardLibrary(*cardDir)
+	card, choice, err := kf.kiosk(in)
 	if err != nil {
 		return err
 	}

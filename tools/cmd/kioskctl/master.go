@@ -70,13 +70,28 @@ func buildAtRoot(ctx context.Context, src, root string, opts library.BuildOption
 	return library.Open(root)
 }
 
-// kioskChoice is a kiosk's library setting as given to a flag.
-func kioskChoice(s string) (source.Choice, error) {
-	switch c := source.Choice(s); c {
-	case source.Newest, source.Card, source.Master:
-		return c, nil
+// kioskFlags are the flags that say which kiosk to judge master drives
+// for: its card's library and its library setting.
+type kioskFlags struct{ card, choose *string }
+
+// addKioskFlags defines --card and --choose on in's flags.
+func addKioskFlags(in *invocation) kioskFlags {
+	return kioskFlags{
+		card:   in.flags.String("card", "", "the library folder on a kiosk's card (its partition 2), to say which library that kiosk writes"),
+		choose: in.flags.String("choose", string(source.Newest), "the kiosk's library setting in kiosk.toml: newest, card or master"),
 	}
-	return "", fmt.Errorf("%q: want newest, card or master (as kiosk.toml's library)", s)
+}
+
+// kiosk returns the card's library (nil without --card) and the setting.
+func (k kioskFlags) kiosk(in *invocation) (*source.Library, source.Choice, error) {
+	c := source.Choice(*k.choose)
+	switch c {
+	case source.Newest, source.Card, source.Master:
+	default:
+		return nil, "", &usageError{msg: fmt.Sprintf("--choose: %q: want newest, card or master (as kiosk.toml's library)", *k.choose), usage: in.usage()}
+	}
+	card, err := cardLibrary(*k.card)
+	return card, c, err
 }
 
 // pickText says which library a kiosk whose card holds card (nil when not
