@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 # Commands the targets need, and the Debian package each comes from.
-NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools mtype:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils cpio:cpio xz:xz-utils fdtput:device-tree-compiler
+NEEDED := fsck.fat:dosfstools mkfs.fat:dosfstools mdir:mtools mcopy:mtools mtype:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs losetup:mount qemu-system-aarch64:qemu-system-arm qemu-io:qemu-utils cpio:cpio xz:xz-utils fdtput:device-tree-compiler mkfs.exfat:exfatprogs mount.exfat-fuse:exfat-fuse
 
 .PHONY: soak all build test bench fuzz deps clean image demo demo-interactive
 

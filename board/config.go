@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/source"
 	"fmt"
 	"math"
 	"os"
@@ -45,14 +46,15 @@ const (
 
 // Config is a parsed and checked kiosk.toml.
 type Config struct {
-	Profile Profile    // the board profile with the file's overrides applied
-	Board   Choice     // how the profile was chosen
-	Start   StartMode  // what starts a drive
-	Fill    Fill       // wipe fill after the library
-	Fake    FakePolicy // what to do with fake drives
-	MinSize uint64     // smallest drive accepted, in bytes
-	MaxSize uint64     // largest drive accepted, in bytes
-	Label   string     // volume label, upper-cased as Windows stores it
+	Profile Profile       // the board profile with the file's overrides applied
+	Board   Choice        // how the profile was chosen
+	Start   StartMode     // what starts a drive
+	Fill    Fill          // wipe fill after the library
+	Fake    FakePolicy    // what to do with fake drives
+	MinSize uint64        // smallest drive accepted, in bytes
+	MaxSize uint64        // largest drive accepted, in bytes
+	Label   string        // volume label, upper-cased as Windows stores it
+	Library source.Choice // which library drives get: the card's, a master drive's, or the newer
 }
 
 // ConfigError names what is wrong with a kiosk.toml, precisely enough to
@@ -177,6 +179,7 @@ type rawConfig struct {
 	MinSize opt[string] `toml:"min_size"`
 	MaxSize opt[string] `toml:"max_size"`
 	Label   opt[string] `toml:"label"`
+	Library opt[string] `toml:"library"`
 	Pins    struct {
 		GO     opt[int] `toml:"go"`
 		Info   opt[int] `toml:"info"`
@@ -307,7 +310,7 @@ func decode(file, src string, lines map[string]int, fail func(field, reason stri
 
 // policies returns the Config of raw's policy settings, without a profile.
 func policies(raw *rawConfig, lines map[string]int, fail func(field, reason string) error) (*Config, error) {
-	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel}
+	c := &Config{Start: StartButton, Fill: FillZero, Fake: FakeUseReal, MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel, Library: source.Newest}
 	if err := oneOf(&c.Start, raw.Start, "start", fail, StartButton, StartInsert); err != nil {
 		return nil, err
 	}
@@ -315,6 +318,9 @@ func policies(raw *rawConfig, lines map[string]int, fail func(field, reason stri
 		return nil, err
 	}
 	if err := oneOf(&c.Fake, raw.Fake, "fake", fail, FakeUseReal, FakeReject); err != nil {
+		return nil, err
+	}
+	if err := oneOf(&c.Library, raw.Library, "library", fail, source.Newest, source.Card, source.Master); err != nil {
 		return nil, err
 	}
 	for _, s := range []struct {
@@ -390,7 +396,7 @@ func decodeReason(field, reason string) string {
 // unknownKey says why k is not a kiosk.toml key and which keys its table
 // has.
 func unknownKey(k toml.Key) string {
-	known := "board, start, fill, fake, min_size, max_size, label, [pins], [lcd], [ports.NAME]"
+	known := "board, start, fill, fake, min_size, max_size, label, library, [pins], [lcd], [ports.NAME]"
 	switch {
 	case len(k) == 2 && k[0] == "pins":
 		known = "go, info, status"

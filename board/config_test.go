@@ -11,6 +11,7 @@ import (
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/source"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -24,7 +25,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", "board = \"pi4b\"\n\n[pins]\ngo = 17\nok = 4\n",
 			"kiosk.toml:5: pins.ok: unknown key (known: go, info, status)", "CFG L5 pins.ok"},
 		{"unknown table", "[leds]\nstatus = 4\n",
-			"kiosk.toml:1: leds: unknown key (known: board, start, fill, fake, min_size, max_size, label, [pins], [lcd], [ports.NAME])", "CFG L1 leds"},
+			"kiosk.toml:1: leds: unknown key (known: board, start, fill, fake, min_size, max_size, label, library, [pins], [lcd], [ports.NAME])", "CFG L1 leds"},
 		{"unknown port field", "[ports.2]\ngreen = 7\nblue = 8\n",
 			"kiosk.toml:3: ports.2.blue: unknown key (known: green, red, paths)", "CFG L3 ports.2.b"},
 		{"unknown lcd key", "[lcd]\nrows = 4\n",
@@ -53,6 +54,10 @@ func TestParseErrors(t *testing.T) {
 			`kiosk.toml:1: fill: "ones": want "zero" or "random"`, "CFG L1 fill"},
 		{"fake", "fake = \"yes\"\n",
 			`kiosk.toml:1: fake: "yes": want "use-real" or "reject"`, "CFG L1 fake"},
+		{"library", "library = \"usb\"\n",
+			`kiosk.toml:1: library: "usb": want "newest" or "card" or "master"`, "CFG L1 library"},
+		{"library type", "\nlibrary = 2\n",
+			"kiosk.toml:2: library: want a string in quotes, not a number", "CFG L2 library"},
 		{"size", "min_size = \"lots\"\n",
 			`kiosk.toml:1: min_size: size "lots": want a number and a unit, like 256MiB or 64GB`, "CFG L1 min_size"},
 		{"min above max", "min_size = \"8GiB\"\nmax_size = \"4GiB\"\n",
@@ -140,6 +145,7 @@ fake = "reject"
 min_size = "1GB"
 max_size = "64GiB"
 label = "Books 2026"
+library = "master"
 
 [pins]
 go = 26
@@ -168,7 +174,7 @@ paths = ["1-1.1.9"]
 	want.Ports[1].Paths = []string{"1-1.3", "1-1.3.1"}
 	want.Ports = append(want.Ports, Port{Name: "5", Green: 24, Red: 25, Paths: []string{"1-1.1.9"}, Note: "added in kiosk.toml"})
 	wantConfig := &Config{Profile: want, Board: Choice{Setting: "pi3b"}, Start: StartInsert, Fill: FillRandom, Fake: FakeReject,
-		MinSize: 1e9, MaxSize: 64 << 30, Label: "BOOKS 2026"}
+		MinSize: 1e9, MaxSize: 64 << 30, Label: "BOOKS 2026", Library: source.Master}
 	if !reflect.DeepEqual(c, wantConfig) {
 		t.Errorf("Parse = %+v; want %+v", c, wantConfig)
 	}
@@ -181,7 +187,7 @@ func TestDefaultTOML(t *testing.T) {
 	c := Default()
 	p, _ := Lookup(FallbackProfile)
 	want := &Config{Profile: p, Board: Choice{Setting: Auto}, Start: StartButton, Fill: FillZero, Fake: FakeUseReal,
-		MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel}
+		MinSize: drive.DefaultMinSize, MaxSize: drive.DefaultMaxSize, Label: fat.DefaultLabel, Library: source.Newest}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() = %+v; want %+v", c, want)
 	}

@@ -13,8 +13,8 @@ import (
 
 // Facts gathers what the policy needs to know about d beyond its identity:
 // whether it is in use or the boot disk (from /proc and sysfs), and for a
-// USB whole disk with a medium, whether it is a master drive (by reading
-// it, never writing). For a partition, InUse and Boot speak for its whole
+// USB whole disk with a medium, what library the root of one of its FAT32
+// or exFAT volumes holds, if any (by reading it, never writing). For a partition, InUse and Boot speak for its whole
 // disk. Anything that cannot be read ends up in Facts.Err, so the policy
 // refuses the drive; so does a drive that is gone or has changed (another
 // medium under the same name) before or while the facts were gathered.
@@ -63,7 +63,7 @@ func (h *Host) facts(ctx context.Context, d Drive) Facts {
 		f.Boot = f.Boot || boot[name]
 	}
 	if d.USB && !d.Partition && d.Size > 0 {
-		f.Master, f.NotMaster, f.Err = h.isMaster(ctx, d)
+		f.Library, f.Volume, f.NotMaster, f.Err = h.library(ctx, d)
 	}
 	return f
 }

@@ -66,8 +66,8 @@ func TestTrees(t *testing.T) {
 				continue
 			}
 			f := h.Facts(context.Background(), d)
-			if f.Err != nil || f.InUse != w.inUse || f.Boot != w.boot || f.Master {
-				t.Errorf("%s %s: Facts(%s) = %+v; want {InUse:%v Boot:%v Master:false Err:<nil>}", tree.file, tree.cmdline, name, f, w.inUse, w.boot)
+			if f.Err != nil || f.InUse != w.inUse || f.Boot != w.boot || f.Library != NoLibrary {
+				t.Errorf("%s %s: Facts(%s) = %+v; want {InUse:%v Boot:%v Library:no library Err:<nil>}", tree.file, tree.cmdline, name, f, w.inUse, w.boot)
 			}
 			if ok, r := (Policy{}).Eligible(d, f); r != w.reason || ok != (r == OK) {
 				t.Errorf("%s %s: Eligible(%s) = %v, %v; want %v", tree.file, tree.cmdline, name, ok, r, w.reason)

@@ -32,9 +32,9 @@ type Host struct {
 	// Now stamps Drive.Appeared; nil means time.Now.
 	Now func() time.Time
 	// Library checks the signature of a content library found on a drive
-	// (see Facts). With nil, any drive whose first FAT32 volume has a
-	// manifest.json and a manifest.sig at its root counts as a master
-	// drive: unsure means refuse.
+	// (see Facts). With nil, the library of any drive with a FAT32 or
+	// exFAT volume holding a manifest.json and a manifest.sig at its root
+	// is Untrusted: a master drive all the same, as unsure means refuse.
 	Library LibraryVerifier
 	// AsUSB makes the whole disks it names by kernel name (loop devices)
 	// count as USB drives in the port it gives: only for tests that run a

@@ -13,7 +13,7 @@ const (
 	NotUSB                       // not attached through USB (SD card, NVMe, SATA, loop, virtio)
 	SystemDisk                   // holds a mounted filesystem or swap, is held by another device, or the kernel booted from it
 	CannotCheck                  // the facts could not be gathered; refused rather than guessed
-	MasterDrive                  // carries a validly signed content library
+	MasterDrive                  // carries a content library at its root (Facts.Library), whoever signed it
 	NoMedium                     // an empty card reader slot or a detached device: size 0
 	WriteProtected               // the kernel reports it read-only
 	TooSmall                     // smaller than Policy.MinSize
@@ -52,13 +52,16 @@ type Facts struct {
 	InUse bool
 	// Boot: the kernel's root= names the disk or one of its partitions.
 	Boot bool
-	// Master: the disk's first FAT32 partition holds a content library
-	// whose signature verifies.
-	Master bool
-	// NotMaster says, for logs, why a disk that was checked is not a master
-	// drive: no FAT32 volume, a damaged one, no signature, a manifest too
-	// large to read, a signature that does not verify. "" for a master
-	// drive or one not checked.
+	// Library is what the root of the disk's FAT32 and exFAT volumes
+	// holds: no library, or a trusted, untrusted or badly signed one. A
+	// disk with any library is a master drive, never written.
+	Library Trust
+	// Volume is where that volume lies, for mounting a master drive.
+	Volume Volume
+	// NotMaster says, for logs, why a disk that was checked is not a
+	// trusted master drive: no FAT32 or exFAT volume, a damaged one, no
+	// signature, a signature that does not verify or is by another key.
+	// "" for a trusted master drive or one not checked.
 	NotMaster string
 	// Err, when not nil, says the facts are incomplete; the drive is then
 	// refused with CannotCheck.
@@ -97,7 +100,7 @@ func (p Policy) Eligible(d Drive, f Facts) (bool, Reason) {
 		return false, SystemDisk
 	case f.Err != nil:
 		return false, CannotCheck
-	case f.Master:
+	case f.Library != NoLibrary:
 		return false, MasterDrive
 	case d.Size == 0:
 		return false, NoMedium

@@ -54,7 +54,9 @@ func TestEligibleCases(t *testing.T) {
 		{"mounted", Policy{}, stick, Facts{InUse: true}, SystemDisk},
 		{"booted from", Policy{}, stick, Facts{Boot: true}, SystemDisk},
 		{"unreadable", Policy{}, stick, Facts{Err: errors.New("EIO")}, CannotCheck},
-		{"master", Policy{}, stick, Facts{Master: true}, MasterDrive},
+		{"master", Policy{}, stick, Facts{Library: Trusted}, MasterDrive},
+		{"master of another key", Policy{}, stick, Facts{Library: Untrusted}, MasterDrive},
+		{"master with a bad signature", Policy{}, stick, Facts{Library: BadSignature}, MasterDrive},
 		{"empty slot", Policy{}, with(func(d *Drive) { d.Size = 0 }), Facts{}, NoMedium},
 		{"write-protected", Policy{}, with(func(d *Drive) { d.ReadOnly = true }), Facts{}, WriteProtected},
 		{"just too small", Policy{}, with(func(d *Drive) { d.Size = DefaultMinSize - 512 }), Facts{}, TooSmall},
@@ -65,8 +67,8 @@ func TestEligibleCases(t *testing.T) {
 		{"own bounds, large", Policy{MinSize: gib, MaxSize: 8 * gib}, stick, Facts{}, TooLarge},
 		{"own bounds, fits", Policy{MinSize: 16 * gib, MaxSize: 16 * gib}, stick, Facts{}, OK},
 		{"bounds crossed", Policy{MinSize: 64 * gib, MaxSize: gib}, stick, Facts{}, TooSmall},
-		{"master mounted", Policy{}, stick, Facts{InUse: true, Master: true}, SystemDisk},
-		{"master write-protected", Policy{}, with(func(d *Drive) { d.ReadOnly = true }), Facts{Master: true}, MasterDrive},
+		{"master mounted", Policy{}, stick, Facts{InUse: true, Library: Trusted}, SystemDisk},
+		{"master write-protected", Policy{}, with(func(d *Drive) { d.ReadOnly = true }), Facts{Library: Trusted}, MasterDrive},
 		{"loop device in use", Policy{}, with(func(d *Drive) { d.USB = false }), Facts{InUse: true}, NotUSB},
 	} {
 		ok, got := tc.p.Eligible(tc.d, tc.f)
@@ -91,7 +93,7 @@ func TestEligibleExhaustive(t *testing.T) {
 		{NotUSB, func(d Drive, f Facts) bool { return !d.USB }},
 		{SystemDisk, func(d Drive, f Facts) bool { return f.InUse || f.Boot }},
 		{CannotCheck, func(d Drive, f Facts) bool { return f.Err != nil }},
-		{MasterDrive, func(d Drive, f Facts) bool { return f.Master }},
+		{MasterDrive, func(d Drive, f Facts) bool { return f.Library != NoLibrary }},
 		{NoMedium, func(d Drive, f Facts) bool { return d.Size == 0 }},
 		{WriteProtected, func(d Drive, f Facts) bool { return d.ReadOnly }},
 		{TooSmall, func(d Drive, f Facts) bool { return d.Size < p.MinSize }},
@@ -105,7 +107,10 @@ func TestEligibleExhaustive(t *testing.T) {
 	for mask := 0; mask < 1<<7; mask++ {
 		for _, size := range sizes {
 			d := Drive{Name: "sdx", Partition: bit(mask, 0), USB: bit(mask, 1), ReadOnly: bit(mask, 2), Size: size, SectorSize: 512}
-			f := Facts{InUse: bit(mask, 3), Boot: bit(mask, 4), Master: bit(mask, 5)}
+			f := Facts{InUse: bit(mask, 3), Boot: bit(mask, 4)}
+			if bit(mask, 5) {
+				f.Library = Trust(1 + size%3) // trusted, untrusted or badly signed by turns
+			}
 			if bit(mask, 6) {
 				f.Err = errors.New("cannot read")
 			}

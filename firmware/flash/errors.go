@@ -1,6 +1,7 @@
 package flash
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -38,6 +39,33 @@ type MismatchError struct{ Offset int64 }
 
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("verify mismatch at offset %d", e.Offset)
+}
+
+// SourceGoneError is a job that ended because the master drive it wrote
+// the library from was pulled out: whatever the job ran into then (a
+// read error, a file that could not be opened, a cancel), the target is
+// not done, and not through a fault of its own or of the library.
+type SourceGoneError struct {
+	Source string // the master drive, for logs
+	Err    error  // what the job ran into
+}
+
+func (e *SourceGoneError) Error() string {
+	return fmt.Sprintf("the master drive %s was pulled out: %v", e.Source, e.Err)
+}
+
+func (e *SourceGoneError) Unwrap() error { return e.Err }
+
+// SourceGoneCause returns err, the error a job ended with, as a
+// *SourceGoneError when ctx, the job's, was cancelled with one as its
+// cause (the kiosk does so when a master drive is pulled): whatever the
+// job ran into then is how it ended.
+func SourceGoneCause(ctx context.Context, err error) error {
+	var gone *SourceGoneError
+	if err == nil || errors.As(err, &gone) || !errors.As(context.Cause(ctx), &gone) {
+		return err
+	}
+	return &SourceGoneError{Source: gone.Source, Err: err}
 }
 
 // errShortIO is a read or write that moved fewer bytes than asked.

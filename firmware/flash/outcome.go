@@ -20,10 +20,11 @@ const (
 	IOFailed
 	VerifyMismatch
 	ContentCorrupt
-	Failed // anything else: a bug or an unexpected system error
+	SourceGone // the master drive it wrote from was pulled out
+	Failed     // anything else: a bug or an unexpected system error
 )
 
-var outcomeNames = [...]string{"done", "cancelled", "write-protected", "fake", "too-small", "io-error", "verify-mismatch", "content-corrupt", "failed"}
+var outcomeNames = [...]string{"done", "cancelled", "write-protected", "fake", "too-small", "io-error", "verify-mismatch", "content-corrupt", "source-removed", "failed"}
 
 func (o Outcome) String() string {
 	if o < 0 || int(o) >= len(outcomeNames) {
@@ -41,10 +42,16 @@ func Classify(err error) Outcome {
 		ie *IOError
 		me *MismatchError
 		ce *library.ContentError
+		sg *SourceGoneError
 	)
 	switch {
 	case err == nil:
 		return Done
+	case errors.As(err, &sg):
+		// Before all else: what a job runs into when its source vanishes
+		// (a cancel, a read error, a file that cannot be opened) is not
+		// the target's fault nor the library's.
+		return SourceGone
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Cancelled
 	case errors.As(err, &ro):

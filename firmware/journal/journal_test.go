@@ -258,6 +258,7 @@ func TestCounters(t *testing.T) {
 		{"exploded", 8 * g, 8 * g, Counters{Failed: 1}},
 		{"cancelled", 8 * g, 8 * g, Counters{}},
 		{"removed", 8 * g, 8 * g, Counters{}},
+		{"source-removed", 8 * g, 8 * g, Counters{}},
 	}
 	for _, tt := range tests {
 		var c Counters

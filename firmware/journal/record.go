@@ -53,7 +53,9 @@ type Counters struct {
 }
 
 // add counts r. A cancelled or removed drive is the volunteer's choice,
-// not the drive's fault, so it counts nowhere.
+// not the drive's fault, and one whose master drive was pulled out
+// (source-removed) is neither the drive's fault nor done: they count
+// nowhere.
 func (c *Counters) add(r Record) {
 	switch r.Outcome {
 	case "done":
@@ -64,7 +66,7 @@ func (c *Counters) add(r Record) {
 		return
 	case "write-protected", "too-small", "rejected":
 		c.Rejected++
-	case "cancelled", "removed":
+	case "cancelled", "removed", "source-removed":
 	default:
 		c.Failed++
 	}

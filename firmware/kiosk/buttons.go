@@ -68,7 +68,7 @@ func (k *Kiosk) busy() bool {
 func (k *Kiosk) cancelAll() {
 	for _, s := range k.slots {
 		if s.cancel != nil {
-			s.cancel()
+			s.cancel(nil)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
+	"flashkiosk/firmware/source"
 )
 
 // DriveFlasher is the Flasher of a real kiosk. Right before it writes, it
@@ -20,7 +21,8 @@ type DriveFlasher struct {
 	// Eligible decides from the drive and its facts; a kiosk passes its
 	// drive.Policy's Eligible.
 	Eligible func(drive.Drive, drive.Facts) (bool, drive.Reason)
-	// Options are the job's options; Progress is set for each job.
+	// Options are the job's options; Library and Progress are set for
+	// each job.
 	Options flash.Options
 }
 
@@ -51,8 +53,13 @@ func (e *RemovedError) Unwrap() error { return e.Err }
 // going away, which makes the failure a removal rather than a fault.
 const goneWait = time.Second
 
-// Flash writes d, as the kiosk's job.
-func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
+// Flash writes lib to d, as the kiosk's job. A job that fails while its
+// master drive goes away ends with a *flash.SourceGoneError, one that
+// fails while d goes away with a *RemovedError.
+func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error) {
+	if !lib.Usable() {
+		return flash.Result{}, fmt.Errorf("BUG: a job was given %v, which cannot be written", lib)
+	}
 	now, err := f.Host.Drive(d.Name)
 	if errors.Is(err, drive.ErrNoDevice) {
 		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: "it is gone"}
@@ -77,30 +84,46 @@ func (f *DriveFlasher) Flash(ctx context.Context, d drive.Drive, progress func(f
 		return flash.Result{}, &RefusedError{Drive: d.Name, Reason: fmt.Sprintf("the opened disk has sequence number %d, the checked one %d", seq, d.DiskSeq)}
 	}
 	opts := f.Options
-	opts.Progress = progress
+	opts.Library, opts.Progress = lib.Library, progress
 	res, err := flash.Write(ctx, dev, opts)
-	if err != nil && ctx.Err() == nil && f.gone(ctx, d) {
+	if err == nil || ctx.Err() != nil {
+		return res, flash.SourceGoneCause(ctx, err)
+	}
+	// A read error of the library, or a file that cannot be opened, is
+	// the master drive going away, not the library's fault or the
+	// target's; the source is looked at first.
+	watch := []drive.Drive{d}
+	if lib.OnMaster() {
+		watch = []drive.Drive{lib.Drive, d}
+	}
+	switch gone := f.gone(ctx, watch...); {
+	case gone < 0:
+		return res, err
+	case watch[gone] == d:
 		return res, &RemovedError{Drive: d.Name, Err: err}
 	}
-	return res, err
+	return res, &flash.SourceGoneError{Source: lib.Drive.Name, Err: err}
 }
 
-// gone reports whether d goes away (or changes) within goneWait.
-func (f *DriveFlasher) gone(ctx context.Context, d drive.Drive) bool {
+// gone returns the index of the first of ds to go away (or change) within
+// goneWait, or -1.
+func (f *DriveFlasher) gone(ctx context.Context, ds ...drive.Drive) int {
 	t := time.NewTicker(goneWait / 20)
 	defer t.Stop()
 	deadline := time.After(goneWait)
 	for {
-		now, err := f.Host.Drive(d.Name)
-		if errors.Is(err, drive.ErrNoDevice) || err == nil && !now.Same(d) {
-			return true
+		for i, d := range ds {
+			now, err := f.Host.Drive(d.Name)
+			if errors.Is(err, drive.ErrNoDevice) || err == nil && !now.Same(d) {
+				return i
+			}
 		}
 		select {
 		case <-t.C:
 		case <-deadline:
-			return false
+			return -1
 		case <-ctx.Done():
-			return false
+			return -1
 		}
 	}
 }

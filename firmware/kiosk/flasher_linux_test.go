@@ -14,6 +14,7 @@ import (
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/source"
 )
 
 // TestDriveFlasher writes real loop devices through the kiosk's flasher:
@@ -68,8 +69,8 @@ func TestDriveFlasher(t *testing.T) {
 			if tc.change != nil {
 				tc.change(&d, loop)
 			}
-			f := &DriveFlasher{Host: host, Eligible: tc.eligible, Options: flash.Options{Library: lib}}
-			res, err := f.Flash(context.Background(), d, func(flash.Progress) {})
+			f := &DriveFlasher{Host: host, Eligible: tc.eligible}
+			res, err := f.Flash(context.Background(), d, &source.Library{Library: lib}, func(flash.Progress) {})
 			var re *RefusedError
 			switch {
 			case tc.refused == "" && err != nil:
@@ -126,8 +127,80 @@ func TestGone(t *testing.T) {
 				tc.change(&d, loop)
 			}
 			f := &DriveFlasher{Host: host}
-			if got := f.gone(context.Background(), d); got != tc.gone {
+			if got := f.gone(context.Background(), d) == 0; got != tc.gone {
 				t.Errorf("gone(%s) = %v; want %v", tc.name, got, tc.gone)
+			}
+		})
+	}
+}
+
+// loopDevice attaches a new zero-filled image of size bytes to a loop
+// device and returns its drive; the device is detached at cleanup.
+func loopDevice(t *testing.T, host *drive.Host, size int64) (drive.Drive, string) {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup: %v\n%s", err, out)
+	}
+	loop := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", loop).Run() })
+	d, err := host.Drive(filepath.Base(loop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, loop
+}
+
+// TestSourceGone: a job that fails (here on a library file that cannot be
+// opened) while its master drive goes away ends as SOURCE GONE; while the
+// master stays, or from the card, the same failure is the library's.
+func TestSourceGone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test attaches loop devices and needs root (CI runs as root)")
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "film.mp4"), bytes.Repeat([]byte("frame "), 100000), 0o644)
+	lib, err := library.Build(context.Background(), src, filepath.Join(t.TempDir(), "lib"), library.BuildOptions{Name: "t", Date: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(lib.ContentPath("film.mp4")); err != nil {
+		t.Fatal(err)
+	}
+	host := &drive.Host{Root: "/"}
+	anyDisk := func(d drive.Drive, f drive.Facts) (bool, drive.Reason) { return !f.InUse && f.Err == nil, drive.OK }
+	for _, tc := range []struct {
+		name   string
+		master bool
+		pull   bool
+		want   flash.Outcome
+	}{
+		{"master pulled", true, true, flash.SourceGone},
+		{"master stays", true, false, flash.ContentCorrupt},
+		{"the card", false, false, flash.ContentCorrupt},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target, _ := loopDevice(t, host, 64<<20)
+			l := &source.Library{Library: lib}
+			if tc.master {
+				m, loop := loopDevice(t, host, 1<<20)
+				l.Drive = m
+				if tc.pull {
+					exec.Command("losetup", "-d", loop).Run()
+				}
+			}
+			f := &DriveFlasher{Host: host, Eligible: anyDisk}
+			_, err := f.Flash(context.Background(), target, l, func(flash.Progress) {})
+			if got := flash.Classify(err); got != tc.want {
+				t.Errorf("Flash() = %v (%v); want %v", err, got, tc.want)
 			}
 		})
 	}

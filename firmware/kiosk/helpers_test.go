@@ -12,7 +12,9 @@ import (
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/journal"
+	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/panel"
+	"flashkiosk/firmware/source"
 	"flashkiosk/hal"
 )
 
@@ -47,6 +49,7 @@ func (c *fakeClock) advance(d time.Duration) time.Time {
 // fakeJob is one job of fakeFlasher, which the test steers.
 type fakeJob struct {
 	drive    drive.Drive
+	lib      *source.Library
 	progress chan flash.Progress
 	end      chan jobEnd
 	ctx      context.Context
@@ -66,10 +69,10 @@ type fakeFlasher struct {
 
 func newFakeFlasher() *fakeFlasher { return &fakeFlasher{started: make(chan *fakeJob, 16)} }
 
-func (f *fakeFlasher) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
+func (f *fakeFlasher) Flash(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error) {
 	f.active.Add(1)
 	defer f.active.Add(-1)
-	j := &fakeJob{drive: d, progress: make(chan flash.Progress), end: make(chan jobEnd), ctx: ctx}
+	j := &fakeJob{drive: d, lib: lib, progress: make(chan flash.Progress), end: make(chan jobEnd), ctx: ctx}
 	f.started <- j
 	for {
 		select {
@@ -149,22 +152,32 @@ type harness struct {
 
 var ports = []string{"1", "2", "3", "4"}
 
-// newHarness starts a kiosk with cfg (Ports default to four) whose checker
-// refuses the drives named in refuse.
+// newHarness starts a kiosk with cfg (Ports default to four, the card's
+// library to cardLib) whose checker refuses the drives named in refuse.
 func newHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason) *harness {
 	t.Helper()
-	return newGatedHarness(t, cfg, refuse, nil)
+	return newGatedHarness(t, cfg, refuse, nil, nil)
 }
 
+// usable is a library jobs may write, named name and dated date, on the
+// master drive m (the zero Drive for the card).
+func usable(name, date string, m drive.Drive) *source.Library {
+	return &source.Library{Library: &library.Library{}, Name: name, Date: date, Size: 1e9, Trust: drive.Trusted, Drive: m}
+}
+
+// cardLib is the card's library of the tests.
+var cardLib = usable("lib-2026", "2026-05-01", drive.Drive{})
+
 // newGatedHarness is newHarness whose checker, for a drive named in gates,
-// gives its answer only once that channel is closed.
-func newGatedHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason, gates map[string]chan struct{}) *harness {
+// gives its answer only once that channel is closed, and finds the
+// drives named in masters to be master drives holding those libraries.
+func newGatedHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason, gates map[string]chan struct{}, masters map[string]*source.Library) *harness {
 	t.Helper()
 	if cfg.Ports == nil {
 		cfg.Ports = ports
 	}
-	if cfg.Library.Name == "" {
-		cfg.Library.Name = "lib-2026"
+	if cfg.Card == nil {
+		cfg.Card = cardLib
 	}
 	j, err := journal.Open(&memDevice{data: make([]byte, 64<<10)})
 	if err != nil {
@@ -175,19 +188,22 @@ func newGatedHarness(t *testing.T, cfg Config, refuse map[string]drive.Reason, g
 		drives: make(chan drive.Event), goB: make(chan hal.ButtonEvent), info: make(chan hal.ButtonEvent),
 		conds: make(chan Condition),
 	}
-	check := CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
+	check := CheckerFunc(func(ctx context.Context, d drive.Drive) Verdict {
 		h.checks.Add(1)
 		if g, ok := gates[d.Name]; ok {
 			select {
 			case <-g:
 			case <-ctx.Done():
-				return drive.CannotCheck
+				return Verdict{Reason: drive.CannotCheck}
 			}
 		}
-		if r, ok := refuse[d.Name]; ok {
-			return r
+		if m, ok := masters[d.Name]; ok {
+			return Verdict{Reason: drive.MasterDrive, Master: m}
 		}
-		return drive.OK
+		if r, ok := refuse[d.Name]; ok {
+			return Verdict{Reason: r}
+		}
+		return Verdict{Reason: drive.OK}
 	})
 	h.k = New(cfg, h.clock, h.flasher, check, h.journal)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -10,6 +10,7 @@ import (
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/panel"
+	"flashkiosk/firmware/source"
 	"flashkiosk/hal"
 )
 
@@ -34,32 +35,45 @@ func (SystemClock) Tick(d time.Duration) (<-chan time.Time, func()) {
 }
 
 // Flasher runs one job on one drive until it ends or ctx is cancelled,
-// reporting progress as it goes. The real one opens the device, checks it
-// is still the drive it was given, and calls flash.Write.
+// writing the library lib and reporting progress as it goes. The real one
+// opens the device, checks it is still the drive it was given, and calls
+// flash.Write.
 type Flasher interface {
-	Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error)
+	Flash(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error)
 }
 
 // FlasherFunc makes a function a Flasher.
-type FlasherFunc func(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error)
+type FlasherFunc func(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error)
 
 // Flash calls f.
-func (f FlasherFunc) Flash(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
-	return f(ctx, d, progress)
+func (f FlasherFunc) Flash(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error) {
+	return f(ctx, d, lib, progress)
 }
 
-// Checker says whether a drive may be written (drive.OK) or why not. The
-// real one is drive.Policy.Eligible over drive.Host.Facts. It may be slow
-// (it reads the drive), so the kiosk calls it off its loop.
+// Verdict is what checking a drive found.
+type Verdict struct {
+	// Reason is drive.OK for a drive that may be written, else why not.
+	Reason drive.Reason
+	// Master is the library of a master drive (Reason drive.MasterDrive),
+	// usable or not. The kiosk owns it from then on: it closes it (which
+	// unmounts the drive's volume) when the drive leaves or the kiosk ends.
+	Master *source.Library
+}
+
+// Checker says whether a drive may be written or why not, and for a
+// master drive, what its library is. The real one is drive.Policy.Eligible
+// over drive.Host.Facts, and source.OpenMaster. It may be slow (it reads
+// the drive, and mounts a master's volume), so the kiosk calls it off its
+// loop.
 type Checker interface {
-	Check(ctx context.Context, d drive.Drive) drive.Reason
+	Check(ctx context.Context, d drive.Drive) Verdict
 }
 
 // CheckerFunc makes a function a Checker.
-type CheckerFunc func(ctx context.Context, d drive.Drive) drive.Reason
+type CheckerFunc func(ctx context.Context, d drive.Drive) Verdict
 
 // Check calls f.
-func (f CheckerFunc) Check(ctx context.Context, d drive.Drive) drive.Reason { return f(ctx, d) }
+func (f CheckerFunc) Check(ctx context.Context, d drive.Drive) Verdict { return f(ctx, d) }
 
 // Journal keeps a record per drive outcome and the counters. *journal.Journal
 // satisfies it.
@@ -76,8 +90,12 @@ type Config struct {
 	Ports []string
 	// StartOnInsert starts eligible drives without GO (start = "insert").
 	StartOnInsert bool
-	// Library is shown on the library screen; its Name goes into records.
-	Library panel.Library
+	// Card is the card's library, nil if there is none to write (the
+	// kiosk is then stopped by a Condition anyway).
+	Card *source.Library
+	// Choice is which library new jobs get: the card's, a master drive's,
+	// or the newest (source.Pick); "" means the newest.
+	Choice source.Choice
 	// Condition and Message are the initial condition; Inputs.Conditions
 	// changes it.
 	Condition panel.Condition
@@ -141,18 +159,21 @@ type Kiosk struct {
 type slot struct {
 	view    panel.Slot
 	drive   drive.Drive
-	present bool               // a drive is in the port
-	check   int                // id of the eligibility check under way, 0 if none
-	job     int                // id of the job under way, 0 if none
-	cancel  context.CancelFunc // of the job
+	present bool                    // a drive is in the port
+	check   int                     // id of the eligibility check under way, 0 if none
+	job     int                     // id of the job under way, 0 if none
+	cancel  context.CancelCauseFunc // of the job
 	started time.Time
+	lib     *source.Library // the library the job writes, kept to its end
+	phase   flash.Phase     // the job's phase, as last reported
+	master  *source.Library // the library of the master drive in the port
 }
 
 type event interface{}
 
 type checked struct {
-	id     int
-	reason drive.Reason
+	id int
+	v  Verdict
 }
 
 type progressed struct {
@@ -211,13 +232,14 @@ func (k *Kiosk) Beat() time.Time {
 func (k *Kiosk) Run(ctx context.Context, in Inputs) error {
 	ticks, stop := k.clock.Tick(k.cfg.Tick)
 	defer stop()
+	defer k.closeMasters() // once no job reads them any more
 	defer k.jobs.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			for _, s := range k.slots {
 				if s.cancel != nil {
-					s.cancel()
+					s.cancel(nil)
 				}
 			}
 			return ctx.Err()
@@ -258,11 +280,14 @@ func (k *Kiosk) Run(ctx context.Context, in Inputs) error {
 	}
 }
 
-// send hands ev to the loop, or drops it when ctx ends first.
-func (k *Kiosk) send(ctx context.Context, ev event) {
+// send hands ev to the loop, or drops it when ctx ends first, and says
+// which.
+func (k *Kiosk) send(ctx context.Context, ev event) bool {
 	select {
 	case k.events <- ev:
+		return true
 	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -283,12 +308,14 @@ func (k *Kiosk) canStart() bool {
 }
 
 func (k *Kiosk) publish() {
+	cur := k.current()
 	s := panel.State{
 		Slots:         make([]panel.Slot, len(k.slots)),
 		Screen:        k.screen,
 		Port:          k.port,
 		Count:         k.count,
-		Library:       k.cfg.Library,
+		Library:       libraryView(cur),
+		NeedMaster:    cur == nil && k.cfg.Choice == source.Master,
 		Condition:     k.cond,
 		Message:       k.message,
 		Confirm:       k.confirm,
@@ -297,6 +324,7 @@ func (k *Kiosk) publish() {
 	}
 	for i, sl := range k.slots {
 		s.Slots[i] = sl.view
+		s.Slots[i].InUse = sl.master != nil && sl.master == cur
 	}
 	k.mu.Lock()
 	same := equalState(k.state, s)
@@ -311,7 +339,7 @@ func (k *Kiosk) publish() {
 
 func equalState(a, b panel.State) bool {
 	return slices.Equal(a.Slots, b.Slots) && a.Screen == b.Screen && a.Port == b.Port &&
-		a.Count == b.Count && a.Library == b.Library && a.Condition == b.Condition &&
+		a.Count == b.Count && a.Library == b.Library && a.NeedMaster == b.NeedMaster && a.Condition == b.Condition &&
 		a.Message == b.Message && a.Confirm == b.Confirm && a.Power == b.Power &&
 		a.StartOnInsert == b.StartOnInsert
 }

@@ -392,7 +392,7 @@ func TestOnChange(t *testing.T) {
 // mode.
 func TestPullDuringCheck(t *testing.T) {
 	gate := make(chan struct{})
-	h := newGatedHarness(t, Config{StartOnInsert: true}, nil, map[string]chan struct{}{"sdb": gate})
+	h := newGatedHarness(t, Config{StartOnInsert: true}, nil, map[string]chan struct{}{"sdb": gate}, nil)
 	first := stick("sdb", "1")
 	h.add(first)
 	h.waitFor("check under way", false, func(panel.State) bool { return h.checks.Load() == 1 })

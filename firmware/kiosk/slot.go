@@ -10,6 +10,7 @@ import (
 	"flashkiosk/firmware/flash"
 	"flashkiosk/firmware/journal"
 	"flashkiosk/firmware/panel"
+	"flashkiosk/firmware/source"
 )
 
 // slotName is the slot a drive belongs in: its port, and for the second
@@ -61,6 +62,9 @@ func (k *Kiosk) driveEvent(ctx context.Context, ev drive.Event) {
 			// A new drive while a job runs: the removal was missed.
 			k.pulled(s)
 		}
+		if s.master != nil {
+			k.masterGone(s)
+		}
 		k.place(ctx, s, d)
 	case drive.Removed:
 		if s == nil || !s.present || s.drive.Name != d.Name {
@@ -68,6 +72,9 @@ func (k *Kiosk) driveEvent(ctx context.Context, ev drive.Event) {
 		}
 		s.present = false
 		s.check = 0
+		if s.master != nil {
+			k.masterGone(s)
+		}
 		if s.job != 0 {
 			k.pulled(s)
 			return
@@ -86,7 +93,10 @@ func (k *Kiosk) place(ctx context.Context, s *slot, d drive.Drive) {
 	id := k.id()
 	s.check = id
 	k.jobs.Go(func() {
-		k.send(ctx, checked{id: id, reason: k.checker.Check(ctx, d)})
+		v := k.checker.Check(ctx, d)
+		if !k.send(ctx, checked{id: id, v: v}) {
+			v.Master.Close() // the kiosk ended meanwhile
+		}
 	})
 }
 
@@ -110,9 +120,10 @@ func (k *Kiosk) empty(s *slot) {
 
 // pulled ends s's job because its drive went away.
 func (k *Kiosk) pulled(s *slot) {
-	s.cancel()
+	s.cancel(nil)
 	s.job, s.cancel = 0, nil
 	k.removed(s)
+	s.lib = nil
 	k.settle()
 }
 
@@ -132,38 +143,46 @@ func (k *Kiosk) settle() {
 	}
 }
 
-// start starts a job on s's drive.
-func (k *Kiosk) start(ctx context.Context, s *slot) {
+// start starts a job on s's drive, writing lib to its end.
+func (k *Kiosk) start(ctx context.Context, s *slot, lib *source.Library) {
 	id := k.id()
-	jctx, cancel := context.WithCancel(ctx)
+	jctx, cancel := context.WithCancelCause(ctx)
 	s.job, s.cancel, s.started = id, cancel, k.clock.Now()
+	s.lib, s.phase = lib, flash.Probing
 	s.view.Status = panel.Probing
 	s.view.Percent = 0
 	k.running++
 	d := s.drive
 	k.jobs.Go(func() {
-		res, err := k.flasher.Flash(jctx, d, func(p flash.Progress) {
+		res, err := k.flasher.Flash(jctx, d, lib, func(p flash.Progress) {
 			k.send(jctx, progressed{id: id, p: p})
 		})
-		k.send(ctx, finished{id: id, res: res, err: err})
+		k.send(ctx, finished{id: id, res: res, err: flash.SourceGoneCause(jctx, err)})
 	})
 }
 
-// startReady starts every ready drive, if the kiosk may.
+// startReady starts every ready drive, if the kiosk may and a library may
+// be written.
 func (k *Kiosk) startReady(ctx context.Context) {
 	if !k.canStart() {
 		return
 	}
+	lib := k.current()
+	if lib == nil {
+		return
+	}
 	for _, s := range k.slots {
 		if s.view.Status == panel.Ready && s.job == 0 {
-			k.start(ctx, s)
+			k.start(ctx, s, lib)
 		}
 	}
 }
 
-// startWaiting starts ready drives when no button is needed.
+// startWaiting starts ready drives when no button is needed, once no
+// drive is being checked: one may be a master drive whose library the
+// drives should get.
 func (k *Kiosk) startWaiting(ctx context.Context) {
-	if k.cfg.StartOnInsert {
+	if k.cfg.StartOnInsert && !k.checking() {
 		k.startReady(ctx)
 	}
 }
@@ -182,11 +201,14 @@ func (k *Kiosk) jobEvent(ctx context.Context, ev event) {
 	case checked:
 		for _, s := range k.slots {
 			if s.check == ev.id {
-				k.checkedDrive(ctx, s, ev.reason)
+				k.checkedDrive(ctx, s, ev.v)
+				return
 			}
 		}
+		ev.v.Master.Close() // the drive left while it was checked
 	case progressed:
 		if s := k.jobSlot(ev.id); s != nil {
+			s.phase = ev.p.Phase
 			progress(&s.view, ev.p)
 		}
 	case finished:
@@ -199,17 +221,21 @@ func (k *Kiosk) jobEvent(ctx context.Context, ev event) {
 	}
 }
 
-func (k *Kiosk) checkedDrive(ctx context.Context, s *slot, r drive.Reason) {
+func (k *Kiosk) checkedDrive(ctx context.Context, s *slot, v Verdict) {
 	s.check = 0
-	if r != drive.OK {
+	if v.Master != nil {
+		k.checkedMaster(ctx, s, v.Master)
+		return
+	}
+	if r := v.Reason; r != drive.OK {
 		s.view.Status, s.view.Reason = panel.Ineligible, r
 		if name, ok := rejectName(r); ok {
 			k.record(s, name, flash.Result{}, 0)
 		}
-		return
+	} else {
+		s.view.Status = panel.Ready
 	}
-	s.view.Status = panel.Ready
-	k.startWaiting(ctx)
+	k.startWaiting(ctx) // this drive, and those that waited for its check
 }
 
 // rejectName names a refused drive for the journal. Drives that are not
@@ -247,8 +273,9 @@ func progress(v *panel.Slot, p flash.Progress) {
 
 // finish shows how s's job ended and records it.
 func (k *Kiosk) finish(s *slot, res flash.Result, err error) {
-	s.cancel()
+	s.cancel(nil)
 	s.job, s.cancel = 0, nil
+	defer func() { s.lib = nil }()
 	var re *RemovedError
 	if errors.As(err, &re) {
 		k.removed(s)
@@ -294,7 +321,7 @@ func (k *Kiosk) record(s *slot, outcome string, res flash.Result, real int64) {
 		Model:     s.drive.Model,
 		Reported:  int64(s.drive.Size),
 		Real:      real,
-		Library:   k.cfg.Library.Name,
+		Library:   k.libraryName(s),
 		Outcome:   outcome,
 	}
 	if outcome == flash.Done.String() {

@@ -34,8 +34,10 @@ var junkNames = []string{
 	".fseventsd", "System Volume Information", "$RECYCLE.BIN",
 }
 
-// isJunk reports whether a file or folder name is operating-system junk.
-func isJunk(name string) bool {
+// IsJunk reports whether a file or folder name is operating-system junk
+// (.DS_Store, ._ files, System Volume Information, …): never content,
+// and never in the way of a library at a drive's root.
+func IsJunk(name string) bool {
 	if strings.HasPrefix(name, "._") {
 		return true
 	}
@@ -203,7 +205,7 @@ func scan(src string, skipped func(string)) ([]item, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if isJunk(d.Name()) {
+		if IsJunk(d.Name()) {
 			if skipped != nil {
 				skipped(rel)
 			}

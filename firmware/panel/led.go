@@ -5,7 +5,9 @@ import "time"
 // LEDs returns the level of each port's green and red LED (in slot order)
 // and of the status LED at time t, measured from any fixed epoch the caller
 // keeps. Blinking is a function of t, so the caller only has to sample
-// often enough: every edge falls on a multiple of 25 ms. The status LED
+// often enough: every edge falls on a multiple of 25 ms. A usable master
+// drive's port says "source": its green and red LEDs take turns, half a
+// second each, a pattern no target's port shows. The status LED
 // beats twice every 2 s while all is well, or, without a display, is on
 // 1 s and off 1 s; it blinks at 4 Hz while a condition stops the kiosk,
 // is on while it shuts down and off once it is safe to unplug.
@@ -38,6 +40,12 @@ func slotLEDs(sl Slot, t time.Duration) (green, red bool) {
 		return blink(t, 250*time.Millisecond), false
 	case sl.Status == Done:
 		return true, false
+	case sl.Status == Master && sl.Library.Signature == SigValid:
+		// A source, not a target: green and red take turns, which no
+		// target's pattern does, so it is never taken for "done, take
+		// me" (steady green) and pulled.
+		on := blink(t, time.Second)
+		return on, !on
 	case rejected(sl):
 		return false, blink(t, 500*time.Millisecond)
 	case sl.Status == Failed, sl.Status == Removed:

@@ -44,6 +44,14 @@ func TestLEDsSlots(t *testing.T) {
 		{"too-small", Slot{Status: Failed, Outcome: flash.TooSmall}, off, mid},
 		{"ineligible", Slot{Status: Ineligible, Reason: drive.MasterDrive}, off, mid},
 		{"ineligible-wp", Slot{Status: Ineligible, Reason: drive.WriteProtected}, off, mid},
+		{"source-gone", Slot{Status: Failed, Outcome: flash.SourceGone}, off, steady},
+		// A master drive is a source: green and red by turns, which no
+		// target does; one that cannot be used is refused like a target.
+		{"master", Slot{Status: Master, Library: Library{Signature: SigValid}}, slow, "0000111"},
+		{"master-in-use", Slot{Status: Master, Library: Library{Signature: SigValid}, InUse: true}, slow, "0000111"},
+		{"master-bad-sig", Slot{Status: Master, Library: Library{Signature: SigInvalid}}, off, mid},
+		{"master-untrusted", Slot{Status: Master, Library: Library{Signature: SigUntrusted}}, off, mid},
+		{"master-unreadable", Slot{Status: Master, Library: Library{Signature: SigUnreadable}}, off, mid},
 	}
 	for _, tt := range tests {
 		s := State{Slots: []Slot{{Status: Done}, tt.slot}}
@@ -94,6 +102,35 @@ func TestLEDsStatus(t *testing.T) {
 		}
 		if string(got) != tt.want {
 			t.Errorf("LEDs(%s) status at %v = %s; want %s", tt.name, at, got, tt.want)
+		}
+	}
+}
+
+// TestSourcePatternUnique: the port LEDs of a usable master drive follow
+// a pattern no other slot shows, whatever its status, outcome or reason.
+func TestSourcePatternUnique(t *testing.T) {
+	pattern := func(sl Slot) string {
+		var b []byte
+		for d := time.Duration(0); d < 2*time.Second; d += 25 * ms {
+			g, r, _ := LEDs(State{Slots: []Slot{sl}}, d)
+			b = append(b, bit(g[0]), bit(r[0]), ' ')
+		}
+		return string(b)
+	}
+	source := pattern(Slot{Status: Master, Library: Library{Signature: SigValid}})
+	for st := Empty; st <= Master; st++ {
+		for o := flash.Done; o <= flash.Failed; o++ {
+			for r := drive.OK; r.String() != fmt.Sprintf("Reason(%d)", int(r)); r++ {
+				for sig := SigUnchecked; sig <= SigUnreadable; sig++ {
+					sl := Slot{Status: st, Outcome: o, Reason: r, Library: Library{Signature: sig}}
+					if st == Master && sig == SigValid {
+						continue
+					}
+					if pattern(sl) == source {
+						t.Fatalf("slot %+v blinks as a master drive does", sl)
+					}
+				}
+			}
 		}
 	}
 }

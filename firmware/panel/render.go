@@ -64,7 +64,73 @@ func screen(s State, cols, rows int) []string {
 	case LibraryInfo:
 		return library(s.Library, rows)
 	}
+	if idle(s) {
+		return idleScreen(s, cols, rows)
+	}
 	return overview(s, cols, rows)
+}
+
+// idle reports whether no port holds anything but master drives.
+func idle(s State) bool {
+	for _, sl := range s.Slots {
+		if sl.Status != Empty && sl.Status != Master {
+			return false
+		}
+	}
+	return len(s.Slots) > 0
+}
+
+// idleScreen says which library the next drives get, and where it is; a
+// tall display adds a master drive that is not used, if any.
+func idleScreen(s State, cols, rows int) []string {
+	if s.NeedMaster {
+		return pick(rows, []string{"NO MASTER DRIVE", "Insert a master"}, []string{"NO MASTER DRIVE", "", "Insert a master", "drive to write from"})
+	}
+	l := s.Library
+	head, second, from := "CARD "+l.Name, l.Date, "From the SD card"
+	if l.Port != "" {
+		head, second, from = "MASTER "+l.Name, l.Date+" IN P"+l.Port, "From master in P"+l.Port
+	}
+	if rows < 4 {
+		return []string{head, second}
+	}
+	last := "Insert drives"
+	for _, sl := range s.Slots {
+		if sl.Status == Master && !sl.InUse {
+			last = portLine(sl, cols, s.StartOnInsert)
+			break
+		}
+	}
+	var sz string
+	if l.Size > 0 {
+		sz = size(l.Size)
+	}
+	return []string{head, strings.TrimSpace(l.Date + " " + sz), from, last}
+}
+
+// masterDetail is the detail screen of a master drive: its library and
+// whether drives get it, or why it is never used.
+func masterDetail(sl Slot, cols int) []string {
+	d := sl.Drive
+	name := strings.TrimSpace(d.Vendor + " " + d.Model)
+	l := sl.Library
+	first := masterText(sl, cols)
+	if l.Signature != SigValid {
+		return []string{first, "P" + sl.Port + " " + masterWord(l.Signature).hint, "Never used, kept", name}
+	}
+	use := "Not used now"
+	if sl.InUse {
+		use = "Drives get this one"
+	}
+	second := l.Date + " P" + sl.Port
+	var sz string
+	if l.Size > 0 {
+		sz = " " + size(l.Size)
+	}
+	if cols < 20 {
+		return []string{first, second}
+	}
+	return []string{first, second + sz, use, name}
 }
 
 // pick returns short on displays of fewer than four rows, long otherwise.
@@ -144,6 +210,9 @@ func detail(sl Slot, cols int, insert bool) []string {
 		}
 	}
 	sz = strings.TrimSpace(sz + " " + d.Tiers)
+	if sl.Status == Master {
+		return masterDetail(sl, cols)
+	}
 	lines := []string{portLine(sl, cols, insert), hint(sl, insert)}
 	if sl.Status != Empty {
 		lines = append(lines, name, sz)
@@ -187,7 +256,11 @@ func library(l Library, rows int) []string {
 	if l.Size > 0 {
 		sz = size(l.Size)
 	}
-	return []string{"LIBRARY", name, strings.TrimSpace(l.Date + " " + sz), long}
+	title := "LIBRARY"
+	if l.Port != "" {
+		title = "LIBRARY OF MASTER P" + l.Port
+	}
+	return []string{title, name, strings.TrimSpace(l.Date + " " + sz), long}
 }
 
 // spread puts left at the start and right at the end of a cols-wide row,

@@ -20,6 +20,16 @@ const gb = 1_000_000_000
 
 var sandisk = DriveInfo{Vendor: "SanDisk", Model: "Cruzer Blade", Size: 64 * gb, Tiers: "T1+T2 12/40"}
 
+// samsung is a master drive, an SSD on USB.
+var samsung = DriveInfo{Vendor: "Samsung", Model: "PSSD T7", Size: 500 * gb}
+
+// cardLib and masterLib are the card's library and a newer one on a
+// master drive in port 2.
+var (
+	cardLib   = Library{Name: "Library 2026 spring", Date: "2026-05-01", Size: 14_200_000_000, Signature: SigValid}
+	masterLib = Library{Name: "Library 2026 autumn", Date: "2026-11-01", Size: 31_200_000_000, Signature: SigValid, Port: "2"}
+)
+
 // ports returns four slots named 1 to 4 with the given statuses filled in
 // from first on.
 func ports(first ...Slot) []Slot {
@@ -49,7 +59,14 @@ var slotCases = map[string]Slot{
 	"io-error":    {Status: Failed, Outcome: flash.IOFailed, Offset: 1_234_567_890, Drive: sandisk},
 	"verify-err":  {Status: Failed, Outcome: flash.VerifyMismatch, Offset: 7_800_000_000, Drive: sandisk},
 	"content-err": {Status: Failed, Outcome: flash.ContentCorrupt, Drive: sandisk},
-	"failed":      {Status: Failed, Outcome: flash.Failed, Drive: sandisk},
+	"source-gone": {Status: Failed, Outcome: flash.SourceGone, Drive: sandisk},
+	"master":      {Status: Master, Library: masterLib, InUse: true, Drive: samsung},
+	"master-spare": {Status: Master, Library: Library{Name: "Library 2026 winter", Date: "2026-01-10", Size: 9_100_000_000, Signature: SigValid},
+		Drive: samsung},
+	"master-bad-sig":    {Status: Master, Library: Library{Signature: SigInvalid}, Drive: samsung},
+	"master-untrusted":  {Status: Master, Library: Library{Signature: SigUntrusted}, Drive: samsung},
+	"master-unreadable": {Status: Master, Library: Library{Signature: SigUnreadable}, Drive: samsung},
+	"failed":            {Status: Failed, Outcome: flash.Failed, Drive: sandisk},
 }
 
 func init() {
@@ -68,15 +85,21 @@ func itoa(n int) string {
 // goldenStates is every screen, and every slot status on the overview and
 // the detail screen.
 func goldenStates() map[string]State {
-	lib := Library{Name: "Library 2026 spring", Date: "2026-05-01", Size: 14_200_000_000, Signature: SigValid}
+	lib := cardLib
 	count := Count{Done: 128, Failed: 3, Fake: 7, Rejected: 11, Written: 2_345_000_000_000}
 	mixed := ports(slotCases["done"], slotCases["fake"], slotCases["writing"], slotCases["write-prot"])
 	m := map[string]State{
 		"overview-mixed":   {Slots: mixed, Count: count},
 		"overview-mixed-2": {Slots: ports(slotCases["io-error"], slotCases["verifying"], slotCases["removed"], slotCases["too-small"]), Count: count},
-		"overview-empty":   {Slots: ports()},
-		"overview-insert":  {Slots: ports(slotCases["ready"], slotCases["ready"]), StartOnInsert: true},
-		"overview-2ports":  {Slots: ports(slotCases["writing"], slotCases["done"])[:2], Count: count},
+		"overview-empty":   {Slots: ports(), Library: lib},
+		"overview-master": {Slots: ports(slotCases["writing"], slotCases["master"], slotCases["master-untrusted"], slotCases["ready"]),
+			Library: masterLib, Count: count},
+		"idle-master":       {Slots: ports(Slot{}, slotCases["master"]), Library: masterLib},
+		"idle-master-spare": {Slots: ports(Slot{}, slotCases["master-spare"], slotCases["master-bad-sig"]), Library: lib},
+		"idle-need-master":  {Slots: ports(slotCases["master-untrusted"]), NeedMaster: true},
+		"library-master":    {Slots: ports(slotCases["writing"], slotCases["master"]), Screen: LibraryInfo, Library: masterLib},
+		"overview-insert":   {Slots: ports(slotCases["ready"], slotCases["ready"]), StartOnInsert: true},
+		"overview-2ports":   {Slots: ports(slotCases["writing"], slotCases["done"])[:2], Count: count},
 		"overview-8ports": {Slots: append(mixed, Slot{Port: "5", Status: Ready}, Slot{Port: "6", Status: Verifying, Percent: 10},
 			Slot{Port: "7"}, Slot{Port: "8", Status: Failed, Outcome: flash.IOFailed})},
 		"overview-noports":    {},
@@ -98,7 +121,7 @@ func goldenStates() map[string]State {
 		"safe-to-unplug":      {Slots: mixed, Power: SafeToUnplug},
 	}
 	for name, sl := range slotCases {
-		m["slot-"+name] = State{Slots: ports(sl, sl, sl, sl)[:1], Count: count}
+		m["slot-"+name] = State{Slots: ports(sl, sl, sl, sl)[:1], Count: count, Library: lib}
 		m["detail-"+name] = State{Slots: ports(slotCases["done"], sl), Screen: Detail, Port: 1}
 	}
 	return m

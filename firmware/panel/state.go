@@ -21,6 +21,7 @@ const (
 	Done                     // finished: take it; Slot.Elapsed
 	Failed                   // ended badly; Slot.Outcome (and Offset)
 	Removed                  // pulled out before it was done
+	Master                   // a master drive: Slot.Library says whose library and whether it can be used
 )
 
 // Slot is one USB port as the volunteer should see it.
@@ -45,6 +46,11 @@ type Slot struct {
 	Offset uint64
 	// Drive describes the drive in the port, for the detail screen.
 	Drive DriveInfo
+	// Library is a Master drive's library; its Signature says whether it
+	// can be used.
+	Library Library
+	// InUse says that new jobs write this Master drive's library.
+	InUse bool
 }
 
 // DriveInfo is what the detail screen tells about a drive.
@@ -97,9 +103,11 @@ type Signature int
 
 // The signature states.
 const (
-	SigUnchecked Signature = iota
-	SigValid
-	SigInvalid
+	SigUnchecked  Signature = iota
+	SigValid                // signed by the trusted key
+	SigInvalid              // a damaged signature or manifest, or one that does not match
+	SigUntrusted            // a valid signature by a key the kiosk does not trust
+	SigUnreadable           // a master drive whose volume or library could not be read
 )
 
 // Count holds the counters shown on the totals screen.
@@ -120,6 +128,8 @@ type Library struct {
 	Size uint64
 	// Signature says whether the signature verifies.
 	Signature Signature
+	// Port is the port of the master drive it is on; "" for the card's.
+	Port string
 }
 
 // State is everything the panel shows. The kiosk core builds it; Render
@@ -134,8 +144,13 @@ type State struct {
 	Port int
 	// Count is shown on the Totals screen.
 	Count Count
-	// Library is shown on the LibraryInfo screen.
+	// Library is the library new jobs get, shown on the idle screen
+	// (the overview while no port holds anything but master drives) and
+	// on the LibraryInfo screen.
 	Library Library
+	// NeedMaster says no library may be used: kiosk.toml says library =
+	// "master" and no usable master drive is in.
+	NeedMaster bool
 	// Condition stops the kiosk when not Healthy.
 	Condition Condition
 	// Message is a short reason for BadConfig, such as "line 4: pin".

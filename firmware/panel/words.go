@@ -34,10 +34,47 @@ var outcomeWords = map[flash.Outcome]word{
 	flash.IOFailed:       {"IO ERR", "IOERR", "Drive broken"},
 	flash.VerifyMismatch: {"VERIFY ERR", "VERIF", "Reads back wrong"},
 	flash.ContentCorrupt: {"LIBRARY ERR", "LIBER", "Library damaged"},
+	flash.SourceGone:     {"SOURCE GONE", "SRCGN", "Master pulled"},
 	flash.Failed:         {"FAILED", "FAIL", "Unexpected error"},
 }
 
 var failedWord = word{"FAILED", "FAIL", "Unexpected error"}
+
+// masterWords are how a master drive whose library cannot be used reads;
+// long is for rows of at least masterWide characters, else the word's
+// narrow form.
+var masterWords = map[Signature]struct {
+	word
+	narrow string
+}{
+	SigInvalid:    {word{"MASTER BAD SIG", "BADSG", "bad signature"}, "MASTER BAD SIG"},
+	SigUntrusted:  {word{"MASTER NOT TRUSTED", "UNTRS", "wrong key"}, "MASTER UNTRUSTED"},
+	SigUnreadable: {word{"MASTER CANT READ", "CANTR", "cannot read"}, "MASTER CANT READ"},
+	SigUnchecked:  {word{"MASTER CANT READ", "CANTR", "not checked"}, "MASTER CANT READ"},
+}
+
+// masterWide is the width from which the long master words are used.
+const masterWide = 18
+
+func masterWord(s Signature) word {
+	return masterWords[s].word
+}
+
+// masterText is what a master drive reads as in w columns: MASTER and its
+// library's name, or why its library is never used.
+func masterText(sl Slot, w int) string {
+	if sl.Library.Signature == SigValid {
+		return "MASTER " + sl.Library.Name
+	}
+	m, ok := masterWords[sl.Library.Signature]
+	if !ok {
+		m = masterWords[SigUnreadable]
+	}
+	if w < masterWide {
+		return m.narrow
+	}
+	return m.long
+}
 
 func reasonWord(r drive.Reason) word {
 	if w, ok := reasonWords[r]; ok {
@@ -59,6 +96,8 @@ func rejected(sl Slot) bool {
 	switch sl.Status {
 	case Ineligible:
 		return true
+	case Master:
+		return sl.Library.Signature != SigValid
 	case Failed:
 		switch sl.Outcome {
 		case flash.ReadOnly, flash.Fake, flash.TooSmall:
@@ -111,6 +150,8 @@ func portLine(sl Slot, w int, insert bool) string {
 		return p + outcomeWord(sl.Outcome).long
 	case Removed:
 		return p + "REMOVED"
+	case Master:
+		return p + masterText(sl, w-runes(p))
 	}
 	return p + "?"
 }
@@ -155,6 +196,11 @@ func cell(sl Slot, w int, insert bool) string {
 		return sl.Port + cross + outcomeWord(sl.Outcome).code
 	case Removed:
 		return sl.Port + cross + "REMVD"
+	case Master:
+		if sl.Library.Signature == SigValid {
+			return sl.Port + " MASTR"
+		}
+		return sl.Port + cross + masterWord(sl.Library.Signature).code
 	}
 	return sl.Port + " ?"
 }
@@ -198,6 +244,11 @@ func hint(sl Slot, insert bool) string {
 		return outcomeWord(sl.Outcome).hint
 	case Removed:
 		return "Pulled too soon"
+	case Master:
+		if sl.Library.Signature == SigValid {
+			return "Library drive"
+		}
+		return masterWord(sl.Library.Signature).hint
 	}
 	return ""
 }

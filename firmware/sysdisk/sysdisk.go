@@ -1,7 +1,8 @@
 // Package sysdisk finds the kiosk's own disk (the SD card of a Pi, the
 // virtio disk of the VM) and reads it: kiosk.toml and the trusted key from
 // the boot partition, through firmware/fat's reader, and the content
-// library by mounting its partition read-only.
+// library by mounting its partition read-only (MountReadOnly, which also
+// mounts master drives' volumes).
 //
 // The disk has three partitions: 1, FAT32, the boot files, kiosk.toml and
 // library.pub; 2, FAT32, the library; 3, raw, the journal. The package

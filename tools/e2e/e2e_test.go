@@ -198,7 +198,7 @@ func (b *booted) logged(s string, n int) {
 
 // stick makes a sparse stick image of size bytes; with donor set, it
 // holds the marker at its start, middle and end.
-func stick(t *testing.T, size int64, donor bool) string {
+func stick(t testing.TB, size int64, donor bool) string {
 	t.Helper()
 	img := filepath.Join(t.TempDir(), fmt.Sprintf("stick-%dM.img", size>>20))
 	if err := vm.SparseImage(img, size); err != nil {
@@ -235,7 +235,13 @@ func hash(t *testing.T, img string) string {
 // mtools listing the Korean name.
 func hostCheck(t *testing.T, f *fixture, img string) {
 	t.Helper()
-	if out, err := exec.Command(f.kioskctl, "check", "--library", f.lib, img).CombinedOutput(); err != nil {
+	hostCheckLib(t, f, f.lib, img)
+}
+
+// hostCheckLib is hostCheck against the library lib.
+func hostCheckLib(t *testing.T, f *fixture, lib, img string) {
+	t.Helper()
+	if out, err := exec.Command(f.kioskctl, "check", "--library", lib, img).CombinedOutput(); err != nil {
 		t.Errorf("kioskctl check %s: %v:\n%s", filepath.Base(img), err, out)
 	}
 	part := filepath.Join(t.TempDir(), "part.img")
@@ -300,7 +306,7 @@ func TestFourSticks(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		b.unplug(fmt.Sprintf("s%d", i))
 	}
-	b.shows("P1 empty", "P2 empty", "P3 empty", "P4 empty")
+	b.shows("CARD ") // the idle screen: every port empty
 	b.Close()
 	for _, img := range imgs {
 		hostCheck(t, f, img)
@@ -334,7 +340,7 @@ func TestRejects(t *testing.T) {
 		t.Errorf("port 2 (I/O error): red %v green %v; want red only", v.LEDs["2.red"], v.LEDs["2.green"])
 	}
 	for _, l := range logs {
-		if strings.HasPrefix(l, "port 1: ") && strings.HasSuffix(l, "job started") {
+		if strings.HasPrefix(l, "port 1: ") && strings.Contains(l, ": job started") {
 			t.Errorf("a job ran on the write-protected stick: %s", l)
 		}
 	}
@@ -458,7 +464,7 @@ func TestBadLibrary(t *testing.T) {
 	}
 }
 
-func mtools(t *testing.T, name string, args ...string) {
+func mtools(t testing.TB, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")

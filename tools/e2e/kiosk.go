@@ -59,6 +59,9 @@ func SystemDisk(ctx context.Context, out, lib, pub string, config []byte) (*imag
 type Config struct {
 	Build
 	Disk string // the system disk image
+	// DiskThrottle limits the system disk to this many bytes a second, as
+	// slow as an SD card; 0 means no limit.
+	DiskThrottle int64
 	// Console, if not nil, gets every console line (a test's log).
 	Console io.Writer
 }
@@ -76,7 +79,7 @@ type Kiosk struct {
 func Boot(ctx context.Context, cfg Config) (*Kiosk, error) {
 	v, err := vm.Start(ctx, vm.Config{
 		Kernel: cfg.Kernel, Initrd: cfg.Initrd, Memory: 768,
-		Disks:   []vm.Disk{{Path: cfg.Disk}},
+		Disks:   []vm.Disk{{Path: cfg.Disk, Throttle: cfg.DiskThrottle}},
 		Devices: []string{"i6300esb"},
 		Console: cfg.Console,
 	})

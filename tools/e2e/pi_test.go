@@ -183,8 +183,10 @@ func (p *piVM) ready() {
 
 // writeStick plugs a stick holding donor data where a Pi 3 B's first USB
 // socket is and waits until the kiosk has written and verified it; it
-// returns the stick's image.
-func (p *piVM) writeStick() string {
+// returns the stick's image. With master not "", that image is plugged
+// first, where the second socket is, and must be taken as a master drive
+// whose library the kiosk uses.
+func (p *piVM) writeStick(master string) string {
 	p.t.Helper()
 	pi3, ok := board.Lookup("pi3b")
 	if !ok {
@@ -202,11 +204,27 @@ func (p *piVM) writeStick() string {
 	if err := p.PlugHub(ctx, "hub", ""); err != nil {
 		p.t.Fatal(err)
 	}
+	if master != "" {
+		second, _ := strings.CutPrefix(pi3.Ports[1].Paths[0], "1-")
+		plugged := time.Now()
+		if err := p.PlugUSB(ctx, "master", vm.Stick{Image: master, Port: second}); err != nil {
+			p.t.Fatal(err)
+		}
+		m := p.until("the master drive's check", func(s string) bool { return strings.Contains(s, ": master drive") })
+		p.t.Logf("master drive mounted and opened %v after it was plugged: %s", m.Time.Sub(plugged).Round(100*time.Millisecond), m.Text)
+		if !strings.Contains(m.Text, ": master drive: library ") || strings.Contains(m.Text, "DAMAGED") {
+			p.t.Fatalf("the master drive: %q; want its library used", m.Text)
+		}
+	}
 	plugged := time.Now()
 	if err := p.PlugUSB(ctx, "stick", vm.Stick{Image: img, Port: port}); err != nil {
 		p.t.Fatal(err)
 	}
-	prefix := fmt.Sprintf("port %s: sda", pi3.Ports[0].Name)
+	added := p.until("the stick found", func(s string) bool {
+		return strings.HasPrefix(s, "drive added: ") && strings.Contains(s, fmt.Sprintf(", port %s,", pi3.Ports[0].Name))
+	})
+	name, _, _ := strings.Cut(strings.TrimPrefix(added.Text, "drive added: "), " ")
+	prefix := fmt.Sprintf("port %s: %s", pi3.Ports[0].Name, name)
 	end := p.until("the stick's outcome", func(s string) bool {
 		return strings.HasPrefix(s, prefix+": ") || (strings.HasPrefix(s, prefix+" ") && strings.Contains(s, ": refused: "))
 	})
@@ -217,11 +235,12 @@ func (p *piVM) writeStick() string {
 	return img
 }
 
-// checkAfter checks, once the Pi is off, the stick it wrote and that it
-// left its card's boot and library partitions as they were.
-func checkAfter(t *testing.T, f *fixture, stickImg, card, before string) {
+// checkAfter checks, once the Pi is off, the stick it wrote (against the
+// library lib) and that it left its card's boot and library partitions as
+// they were.
+func checkAfter(t *testing.T, f *fixture, lib, stickImg, card, before string) {
 	t.Helper()
-	hostCheck(t, f, stickImg)
+	hostCheckLib(t, f, lib, stickImg)
 	if n := markers(t, stickImg); n != 0 {
 		t.Errorf("the stick holds %d donor markers; want none", n)
 	}
@@ -237,11 +256,16 @@ func checkAfter(t *testing.T, f *fixture, stickImg, card, before string) {
 // raspi3b as the Pi's firmware boots it (bootPi) with the image as the SD
 // card. kioskd must take the board from the device tree, find its disk
 // as mmcblk0, and write and verify a stick hot-plugged where a Pi 3 B's
-// first USB socket is.
+// first USB socket is, from a newer library on a master drive formatted
+// exFAT in the second socket: mounted by the Pi's own kernel, which has
+// exFAT (the VM's has not), Korean names and all.
 func TestPi(t *testing.T) {
 	f := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	masterLib := trustedLibrary(t, f, "exfat master", "2026-12-01", 0)
+	master := exfatMaster(t, masterLib, 64<<20)
+	masterHash := hash(t, master)
 	img := piImage(t, f)
 	before, err := Protected(img)
 	if err != nil {
@@ -255,12 +279,18 @@ func TestPi(t *testing.T) {
 	if Count(p.logs, "no kiosk disk yet") != 0 {
 		t.Errorf("kioskd waited for its disk, in the slot since power-on")
 	}
-	stickImg := p.writeStick()
+	stickImg := p.writeStick(master)
 	if Count(p.logs, "safe to unplug") != 0 {
 		t.Errorf("the kiosk shut down: it took the buttons held since boot for the shutdown gesture")
 	}
+	if Count(p.logs, `job started: writing library "exfat master" of 2026-12-01 on master drive`) != 1 {
+		t.Errorf("the stick was not written from the exFAT master drive's library")
+	}
 	p.Close()
-	checkAfter(t, f, stickImg, img, before)
+	checkAfter(t, f, masterLib, stickImg, img, before)
+	if hash(t, master) != masterHash {
+		t.Errorf("the exFAT master drive was written")
+	}
 }
 
 // TestPiLateCard powers the Pi on with its SD slot empty and inserts the
@@ -291,9 +321,9 @@ func TestPiLateCard(t *testing.T) {
 	t.Logf("kioskd found the card %v after it was inserted (%s)", found.Time.Sub(inserted).Round(100*time.Millisecond),
 		strings.TrimPrefix(found.Text, "kioskd: "))
 	p.ready()
-	stickImg := p.writeStick()
+	stickImg := p.writeStick("")
 	p.Close()
-	checkAfter(t, f, stickImg, img, before)
+	checkAfter(t, f, f.lib, stickImg, img, before)
 }
 
 // editConfig changes settings of the image's kiosk.toml (each key's line

@@ -92,8 +92,11 @@ func TestSoak(t *testing.T) {
 			}
 			b.unplug(fmt.Sprintf("r%dp%d", round, i+1))
 		}
+		if pull < 0 {
+			b.shows("CARD ") // the idle screen: every port empty
+		}
 		for i := range imgs {
-			if i != pull { // a pulled stick's port says REMOVED until the next
+			if pull >= 0 && i != pull { // a pulled stick's port says REMOVED until the next
 				b.shows(fmt.Sprintf("P%d empty", i+1))
 			}
 		}

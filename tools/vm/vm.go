@@ -59,6 +59,10 @@ type Config struct {
 type Disk struct {
 	Path     string
 	ReadOnly bool
+	// Throttle limits reads and writes together to this many bytes per
+	// second, through a throttle group of its own (as an SD card is slow);
+	// 0 means no limit. Not on raspi3b's SD card.
+	Throttle int64
 }
 
 // Line is one line of the serial console and when the host received it.
@@ -187,6 +191,9 @@ func qemuArgs(cfg Config, sock string) (string, []string, error) {
 		if d.ReadOnly {
 			drive += ",readonly=on"
 		}
+		if d.Throttle > 0 {
+			drive += fmt.Sprintf(",throttling.bps-total=%d,throttling.group=disk%d-throttle", d.Throttle, i)
+		}
 		args = append(args, "-drive", drive, "-device", fmt.Sprintf("virtio-blk-pci,drive=disk%d", i))
 	}
 	for _, d := range cfg.Devices {
@@ -205,6 +212,9 @@ func raspiArgs(cfg Config, sock string) (string, []string, error) {
 	}
 	if len(cfg.Disks) > 1 || (cfg.EmptySD && len(cfg.Disks) > 0) {
 		return "", nil, fmt.Errorf("vm: machine raspi3b has one SD card, not %d disks (empty slot: %v)", len(cfg.Disks), cfg.EmptySD)
+	}
+	if len(cfg.Disks) == 1 && cfg.Disks[0].Throttle > 0 {
+		return "", nil, errors.New("vm: machine raspi3b's SD card cannot be throttled")
 	}
 	if cfg.DTB == "" {
 		return "", nil, errors.New("vm: machine raspi3b needs the Pi's DTB")

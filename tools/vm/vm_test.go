@@ -63,6 +63,9 @@ func TestQEMUArgs(t *testing.T) {
 		{Config{Kernel: "k", Initrd: "i", Disks: []Disk{{Path: "/a.img"}, {Path: "/b.img", ReadOnly: true}}}, "qemu-system-aarch64",
 			[]string{"-drive if=none,id=disk0,format=raw,file=/a.img -device virtio-blk-pci,drive=disk0",
 				"-drive if=none,id=disk1,format=raw,file=/b.img,readonly=on -device virtio-blk-pci,drive=disk1"}, false},
+		{Config{Kernel: "k", Initrd: "i", Disks: []Disk{{Path: "/a.img", Throttle: 40e6}}}, "qemu-system-aarch64",
+			[]string{"-drive if=none,id=disk0,format=raw,file=/a.img,throttling.bps-total=40000000,throttling.group=disk0-throttle -device virtio-blk-pci,drive=disk0"}, false},
+		{Config{Machine: "raspi3b", DTB: "d.dtb", Disks: []Disk{{Path: "/sd.img", Throttle: 40e6}}}, "", nil, true},
 		{Config{Arch: "riscv64"}, "", nil, true},
 		{Config{Machine: "raspi3b", Kernel: "k", DTB: "d.dtb", Initrd: "i", Append: "x=1", Disks: []Disk{{Path: "/sd.img"}}}, "qemu-system-aarch64",
 			[]string{"-M raspi3b -accel tcg,thread=single -m 1024", "-dtb d.dtb", "console=ttyAMA1,115200 panic=-1",
@@ -221,6 +224,9 @@ func TestBoot(t *testing.T) {
 	}
 	if _, err := v.WaitFor(ctx, "READ sda ok"); err != nil {
 		t.Fatal(err)
+	}
+	if st, err := v.StickStats(ctx, "stick"); err != nil || st.ReadBytes < 1<<20 || st.WriteBytes != 0 {
+		t.Errorf("StickStats(stick) = %+v, %v; want at least the 1 MiB read, nothing written", st, err)
 	}
 	if err := v.UnplugUSB(ctx, "stick"); err != nil {
 		t.Fatal(err)

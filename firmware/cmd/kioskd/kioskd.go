@@ -23,6 +23,7 @@ import (
 	"flashkiosk/firmware/panel"
 	"flashkiosk/firmware/refresh"
 	"flashkiosk/firmware/regfile"
+	"flashkiosk/firmware/source"
 	"flashkiosk/firmware/sysdisk"
 	"flashkiosk/firmware/watchdog"
 	"flashkiosk/hal"
@@ -75,7 +76,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 			cfg.Start, cfg.Profile.GO, board.StartInsert)
 		bad = &fatal{panel.BadConfig, "NO GO BUTTON"}
 	}
-	lib, info, libBad := loadLibrary(src, logf)
+	card, libBad := loadLibrary(src, logf)
 	if bad == nil {
 		bad = libBad
 	}
@@ -83,10 +84,11 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	defer jdev.Close()
 
 	if src.key != nil {
-		host.Library = drive.VerifierFunc(func(m, sig []byte) error { return library.VerifyManifest(m, sig, src.key) })
+		host.Library = source.Verifier(src.key)
 	}
+	source.CleanMounts(o.masters)
 	policy := drive.Policy{MinSize: cfg.MinSize, MaxSize: cfg.MaxSize}
-	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) drive.Reason {
+	checker := kiosk.CheckerFunc(func(ctx context.Context, d drive.Drive) kiosk.Verdict {
 		start := time.Now()
 		facts := host.Facts(ctx, d)
 		_, r := policy.Eligible(d, facts)
@@ -94,6 +96,8 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 		switch {
 		case r != drive.OK && facts.Err != nil:
 			logf("port %s: %s: refused: %v (checked in %v): %v", d.Port, d, r, took, facts.Err)
+		case r == drive.MasterDrive:
+			return checkMaster(ctx, host, d, facts, src.key, o.masters, took, logf)
 		case r != drive.OK:
 			logf("port %s: %s: refused: %v (checked in %v)", d.Port, d, r, took)
 		case facts.NotMaster != "":
@@ -101,13 +105,13 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 		default:
 			logf("port %s: %s: ready (checked in %v)", d.Port, d, took)
 		}
-		return r
+		return kiosk.Verdict{Reason: r}
 	})
-	df := &kiosk.DriveFlasher{Host: host, Eligible: policy.Eligible, Options: jobOptions(cfg, lib)}
+	df := &kiosk.DriveFlasher{Host: host, Eligible: policy.Eligible, Options: jobOptions(cfg)}
 	var jobs atomic.Int64
-	flasher := kiosk.FlasherFunc(func(ctx context.Context, d drive.Drive, progress func(flash.Progress)) (flash.Result, error) {
-		logf("port %s: %s: job started", d.Port, d)
-		res, err := df.Flash(ctx, d, progress)
+	flasher := kiosk.FlasherFunc(func(ctx context.Context, d drive.Drive, lib *source.Library, progress func(flash.Progress)) (flash.Result, error) {
+		logf("port %s: %s: job started: writing %v", d.Port, d, lib)
+		res, err := df.Flash(ctx, d, lib, progress)
 		defer func() { logf("kioskd: resources after %d jobs: %s", jobs.Add(1), resources()) }()
 		var pulled *kiosk.RemovedError
 		switch {
@@ -122,7 +126,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 		return res, err
 	})
 
-	kcfg := kiosk.Config{StartOnInsert: cfg.Start == board.StartInsert, Library: info, Logf: logf}
+	kcfg := kiosk.Config{StartOnInsert: cfg.Start == board.StartInsert, Card: card, Choice: cfg.Library, Logf: logf}
 	for _, port := range cfg.Profile.Ports {
 		kcfg.Ports = append(kcfg.Ports, port.Name)
 	}
@@ -150,7 +154,7 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	}()
 	go func() { feedWatchdog(ctx, o.watchdog, k, logf); done <- struct{}{} }()
 	go func() { powerOff(ctx, k, src, logf); done <- struct{}{} }()
-	logf("kioskd: ready: board %s, %d ports, start on %s", cfg.Profile.Name, len(kcfg.Ports), cfg.Start)
+	logf("kioskd: ready: board %s, %d ports, start on %s, library %s", cfg.Profile.Name, len(kcfg.Ports), cfg.Start, cfg.Library)
 	k.Run(ctx, kiosk.Inputs{Drives: drives, GO: p.goB.Events(), Info: p.info.Events()})
 	cancel()
 	for range 5 {
@@ -159,9 +163,28 @@ func run(ctx context.Context, o options, in io.Reader, out *console) error {
 	return nil
 }
 
+// checkMaster mounts and opens the library of master drive d, whose
+// facts say it holds one, and logs what it found.
+func checkMaster(ctx context.Context, host *drive.Host, d drive.Drive, facts drive.Facts, key ed25519.PublicKey, dir string, took time.Duration, logf func(string, ...any)) kiosk.Verdict {
+	start := time.Now()
+	m := source.OpenMaster(ctx, host, d, facts, key, filepath.Join(dir, d.Name))
+	opened := time.Since(start).Round(time.Millisecond)
+	switch {
+	case m.Usable() && m.Problem != "":
+		logf("port %s: %s: master drive: %v (checked in %v, mounted and opened in %v); DAMAGED: %s", d.Port, d, m, took, opened, m.Problem)
+	case m.Usable():
+		logf("port %s: %s: master drive: %v (checked in %v, mounted and opened in %v)", d.Port, d, m, took, opened)
+	case m.Trust == drive.Trusted:
+		logf("port %s: %s: master drive, never used: cannot read it: %s (checked in %v)", d.Port, d, m.Problem, took)
+	default:
+		logf("port %s: %s: master drive, never used: %s: %s (checked in %v)", d.Port, d, m.Trust, m.Problem, took)
+	}
+	return kiosk.Verdict{Reason: drive.MasterDrive, Master: m}
+}
+
 // jobOptions turns the config into a flash job's options.
-func jobOptions(cfg *board.Config, lib *library.Library) flash.Options {
-	o := flash.Options{Library: lib, Label: cfg.Label}
+func jobOptions(cfg *board.Config) flash.Options {
+	o := flash.Options{Label: cfg.Label}
 	if cfg.Fill == board.FillRandom {
 		o.Wipe = flash.WipeRandom
 	}
@@ -353,7 +376,7 @@ func locate(ctx context.Context, o options, host *drive.Host, display hal.Displa
 	}
 	if o.library == "" {
 		s.library = o.mount
-		s.unmount, s.libraryErr = sysdisk.MountReadOnly(disk.Library, o.mount)
+		s.unmount, s.libraryErr = sysdisk.MountReadOnly(disk.Library, o.mount, "vfat")
 	}
 	if o.journal == "" {
 		s.journal = disk.Journal
@@ -441,37 +464,36 @@ func loadConfig(s *sources, model string, logf func(string, ...any)) (*board.Con
 	return cfg, &fatal{panel.BadConfig, msg}
 }
 
-// loadLibrary opens the library and checks its signature and files' sizes.
-func loadLibrary(s *sources, logf func(string, ...any)) (*library.Library, panel.Library, *fatal) {
+// loadLibrary opens the card's library and checks its signature and
+// files' sizes; without a usable one it returns the fatal condition.
+func loadLibrary(s *sources, logf func(string, ...any)) (*source.Library, *fatal) {
 	if s.libraryErr != nil {
 		logf("kioskd: library: %v", s.libraryErr)
-		return nil, panel.Library{}, &fatal{panel.NoLibrary, "NO LIBRARY"}
+		return nil, &fatal{panel.NoLibrary, "NO LIBRARY"}
 	}
 	lib, err := library.Open(s.library)
 	if err != nil {
 		logf("kioskd: library: %v", err)
-		return nil, panel.Library{}, &fatal{panel.NoLibrary, "NO LIBRARY"}
+		return nil, &fatal{panel.NoLibrary, "NO LIBRARY"}
 	}
 	m := lib.Manifest
-	info := panel.Library{Name: m.Name, Date: m.Date, Size: uint64(m.Total().Bytes), Signature: panel.SigInvalid}
 	switch {
 	case s.keyErr != nil:
 		logf("kioskd: trusted key: %v", s.keyErr)
-		return lib, info, &fatal{panel.BadSignature, "NO KEY"}
+		return nil, &fatal{panel.BadSignature, "NO KEY"}
 	case s.key == nil:
 		logf("kioskd: no trusted key")
-		return lib, info, &fatal{panel.BadSignature, "NO KEY"}
+		return nil, &fatal{panel.BadSignature, "NO KEY"}
 	}
 	if err := lib.CheckSignature(s.key); err != nil {
 		logf("kioskd: library %q: %v", m.Name, err)
-		return lib, info, &fatal{panel.BadSignature, "BAD SIGNATURE"}
+		return nil, &fatal{panel.BadSignature, "BAD SIGNATURE"}
 	}
-	info.Signature = panel.SigValid
 	if err := lib.CheckSizes(); err != nil {
 		logf("kioskd: library %q: %v", m.Name, err)
-		return lib, info, &fatal{panel.NoLibrary, "LIBRARY DAMAGED"}
+		return nil, &fatal{panel.NoLibrary, "LIBRARY DAMAGED"}
 	}
 	t := m.Total()
 	logf("kioskd: library %q of %s: %d files, %s, signed by %s", m.Name, m.Date, t.Files, flash.Bytes(t.Bytes), library.Fingerprint(s.key))
-	return lib, info, nil
+	return source.FromCard(lib, s.key), nil
 }

@@ -511,7 +511,7 @@ func TestLowPower(t *testing.T) {
 	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\n")
 	k := startKioskd(t, "-root", root, "-config", cfg, "-key", pub, "-library", lib, "-journal", journalFile(t), "-watchdog", "")
 	k.until("the kiosk ready, watching the supply", func(v sim.View, logs []string) bool {
-		return countLogs(logs, "kioskd: ready") == 1 && countLogs(logs, "watching the supply's under-voltage flag in "+hwmon) == 1 && v.Has("P1 ")
+		return countLogs(logs, "kioskd: ready") == 1 && countLogs(logs, "watching the supply's under-voltage flag in "+hwmon) == 1 && v.Has("CARD ")
 	})
 	if err := os.WriteFile(alarm, []byte("1\n"), 0o644); err != nil {
 		t.Fatal(err)

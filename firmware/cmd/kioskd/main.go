@@ -41,6 +41,7 @@ type options struct {
 	library  string            // the library folder; "" to mount the kiosk disk's partition 2
 	journal  string            // the journal device or file; "" for the kiosk disk's partition 3
 	mount    string            // where the library partition is mounted
+	masters  string            // where master drives' volumes are mounted, one folder each
 	root     string            // the folder holding sys/, proc/ and dev/
 	watchdog string            // the watchdog device; "" for none
 	diskWait time.Duration     // how long to wait for the kiosk disk to appear
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.library, "library", "", "library `folder` (default: the kiosk disk's library partition, mounted read-only)")
 	fs.StringVar(&o.journal, "journal", "", "journal device or `file` (default: the kiosk disk's journal partition)")
 	fs.StringVar(&o.mount, "mount", "/library", "where to mount the library partition")
+	fs.StringVar(&o.masters, "masters", "/masters", "`folder` in which master drives' volumes are mounted, each in a folder of its own")
 	fs.StringVar(&o.root, "root", "/", "`folder` holding sys/, proc/ and dev/")
 	fs.StringVar(&o.watchdog, "watchdog", "/dev/watchdog", "hardware watchdog `device`; empty for none")
 	fs.DurationVar(&o.diskWait, "disk-wait", 30*time.Second, "how long to wait at boot for the kiosk disk (the SD card) to appear")

@@ -237,7 +237,7 @@ func (d *demo) script(ctx context.Context, in *invocation) error {
 			return err
 		}
 	}
-	if err := d.wait(ctx, "the ports empty", func(v sim.View, _ []string) bool { return v.Has("P1 empty", "P2 empty", "P3 empty") }); err != nil {
+	if err := d.wait(ctx, "the ports empty", func(v sim.View, _ []string) bool { return v.Has("CARD ") }); err != nil {
 		return err
 	}
 	d.stopShow()

@@ -14,6 +14,7 @@ import (
 	"flashkiosk/board"
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/library"
+	"flashkiosk/firmware/source"
 )
 
 // drivesCommand lists block devices with the kiosk's verdict on each, or
@@ -23,8 +24,13 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 	asJSON := in.flags.Bool("json", false, "print one JSON object per line and device")
 	ports := in.flags.String("ports", "", "the board's port map, as PATH=NAME,… (e.g. 1-1.1=A,2-1=A)")
 	root := in.flags.String("root", "/", "read sysfs, procfs and /dev below this folder (a copied tree)")
-	pub := in.flags.String("pub", "", "a drive is a master drive if it holds a library signed by this key (default: signed validly by any key)")
+	pub := in.flags.String("pub", "", "the key a kiosk trusts: a master drive's library signed by it is trusted (without it, none is)")
+	kf := addKioskFlags(in)
 	if _, err := in.parse(args, 0); err != nil {
+		return err
+	}
+	card, choice, err := kf.kiosk(in)
+	if err != nil {
 		return err
 	}
 	var trusted []ed25519.PublicKey
@@ -35,7 +41,8 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 		trusted = append(trusted, key)
 	}
-	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: masterVerifier(trusted...)}
+	named := &namingVerifier{v: source.Verifier(trusted...)}
+	h := &drive.Host{Root: *root, Ports: map[string]string{}, Library: named}
 	for _, kv := range strings.Split(*ports, ",") {
 		if kv == "" {
 			continue
@@ -55,7 +62,7 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 		}
 		h.Ports[path] = name
 	}
-	p := &drivePrinter{h: h, json: *asJSON, w: in.stdout, verdicts: map[string]verdict{}}
+	p := &drivePrinter{h: h, named: named, card: card, choice: choice, keyed: len(trusted) > 0, json: *asJSON, w: in.stdout, verdicts: map[string]verdict{}}
 	if *watch {
 		return p.watch(ctx)
 	}
@@ -63,12 +70,41 @@ func drivesCommand(ctx context.Context, in *invocation, args []string) error {
 	if err != nil && len(drives) == 0 {
 		return err
 	}
+	vs := make([]verdict, len(drives))
+	var masters []*source.Library
+	for i, d := range drives {
+		vs[i] = p.judge(ctx, d)
+		if vs[i].master.Usable() {
+			masters = append(masters, vs[i].master)
+		}
+	}
+	// Among several master drives, the kiosk would write one library.
+	picked := source.Pick(choice, card, masters)
 	p.header()
-	for _, d := range drives {
-		p.print(ctx, "", d)
+	for i, d := range drives {
+		if vs[i].master.Usable() && card == nil && len(masters) > 1 {
+			vs[i].note = fmt.Sprintf("%s; of the %d master drives, this one would be written: %v", vs[i].note, len(masters), picked == vs[i].master)
+		}
+		p.show("", d, vs[i])
 	}
 	p.flush()
 	return err
+}
+
+// namingVerifier is a LibraryVerifier that also remembers the name and
+// date of the last manifest it was given, for saying which library a
+// master drive holds: drives are checked one at a time.
+type namingVerifier struct {
+	v          drive.LibraryVerifier
+	name, date string
+}
+
+func (n *namingVerifier) VerifyManifest(manifest, sig []byte) (drive.Trust, error) {
+	n.name, n.date = "", ""
+	if m, err := library.ParseManifest(manifest); err == nil {
+		n.name, n.date = m.Name, m.Date
+	}
+	return n.v.VerifyManifest(manifest, sig)
 }
 
 // driveRecord is a device as --json prints it. It has no serial number:
@@ -91,13 +127,27 @@ type driveRecord struct {
 	Eligible   bool         `json:"eligible"`
 	Reason     drive.Reason `json:"reason"`
 	Error      string       `json:"error,omitempty"`
+	// Library is the library at the root of a master drive.
+	Library *libraryRecord `json:"library,omitempty"`
+}
+
+// libraryRecord is a master drive's library as --json prints it.
+type libraryRecord struct {
+	Name    string `json:"name,omitempty"`
+	Date    string `json:"date,omitempty"`
+	Trust   string `json:"trust"`
+	Written string `json:"kiosk,omitempty"` // which library a kiosk would write beside it
 }
 
 type drivePrinter struct {
-	h    *drive.Host
-	json bool
-	w    io.Writer
-	tw   *tabwriter.Writer
+	h      *drive.Host
+	named  *namingVerifier
+	card   *source.Library // the card's library given to --card, or nil
+	choice source.Choice
+	keyed  bool // a trusted key was given
+	json   bool
+	w      io.Writer
+	tw     *tabwriter.Writer
 	// verdicts remembers what was said of each drive when it was added,
 	// to say it again when it goes (it can no longer be checked then).
 	verdicts map[string]verdict
@@ -107,6 +157,9 @@ type verdict struct {
 	ok     bool
 	reason drive.Reason
 	err    error
+	trust  drive.Trust     // of a master drive's library
+	master *source.Library // a master drive's library, usable if trusted
+	note   string          // what a kiosk makes of a master drive
 }
 
 func (p *drivePrinter) header() {
@@ -123,16 +176,44 @@ func (p *drivePrinter) flush() {
 	}
 }
 
-// print shows one device; event is "" when listing.
+// judge gathers d's facts and says what a kiosk makes of it.
+func (p *drivePrinter) judge(ctx context.Context, d drive.Drive) verdict {
+	var v verdict
+	facts := p.h.Facts(ctx, d)
+	v.ok, v.reason = drive.Policy{}.Eligible(d, facts)
+	if v.reason == drive.CannotCheck {
+		v.err = facts.Err
+	}
+	if facts.Library == drive.NoLibrary {
+		return v
+	}
+	v.trust = facts.Library
+	v.master = &source.Library{Name: p.named.name, Date: p.named.date, Trust: facts.Library, Drive: d}
+	switch {
+	case facts.Library == drive.Trusted:
+		// Usable as far as a PC tells without mounting it: a kiosk mounts
+		// and opens it, and checks its signature again.
+		v.master.Library = &library.Library{}
+		v.note = pickText(p.choice, p.card, v.master)
+	case facts.Library == drive.Untrusted && !p.keyed:
+		v.note = "give --pub with the kiosk's key to see whether a kiosk would use it"
+	default:
+		v.note = "a kiosk never uses it: " + facts.NotMaster
+	}
+	return v
+}
+
+// print judges one device and shows it; event is "" when listing.
 func (p *drivePrinter) print(ctx context.Context, event string, d drive.Drive) {
 	v, known := p.verdicts[d.Name]
 	if event != drive.Removed.String() || !known {
-		facts := p.h.Facts(ctx, d)
-		v.ok, v.reason = drive.Policy{}.Eligible(d, facts)
-		if v.reason == drive.CannotCheck {
-			v.err = facts.Err
-		}
+		v = p.judge(ctx, d)
 	}
+	p.show(event, d, v)
+}
+
+// show prints a device and its verdict; event is "" when listing.
+func (p *drivePrinter) show(event string, d drive.Drive, v verdict) {
 	if p.json {
 		r := driveRecord{Event: event, Name: d.Name, Dev: d.Dev.String(), Size: d.Size, SectorSize: d.SectorSize,
 			Partition: d.Partition, USB: d.USB, Port: d.Port, PortPath: d.PortPath, LUN: d.LUN,
@@ -142,6 +223,9 @@ func (p *drivePrinter) print(ctx context.Context, event string, d drive.Drive) {
 		}
 		if v.err != nil {
 			r.Error = oneLine(v.err.Error())
+		}
+		if v.master != nil {
+			r.Library = &libraryRecord{Name: v.master.Name, Date: v.master.Date, Trust: v.trust.String(), Written: v.note}
 		}
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(p.w, "%s\n", b)
@@ -173,6 +257,9 @@ func (p *drivePrinter) printText(event string, d drive.Drive, v verdict) {
 			say += " (" + oneLine(v.err.Error()) + ")"
 		}
 	}
+	if v.master != nil {
+		say += fmt.Sprintf(": library %q of %s, %s; %s", v.master.Name, v.master.Date, v.trust, oneLine(v.note))
+	}
 	model := strings.TrimSpace(d.Vendor + " " + d.Model)
 	if model == "" {
 		model = "-"
@@ -200,13 +287,4 @@ func (p *drivePrinter) watch(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-// masterVerifier is the master-drive test of a PC: a library signed by one
-// of the trusted keys, or, with none given, whose signature is valid under
-// the key it names.
-func masterVerifier(trusted ...ed25519.PublicKey) drive.LibraryVerifier {
-	return drive.VerifierFunc(func(manifest, sig []byte) error {
-		return library.VerifyManifest(manifest, sig, trusted...)
-	})
 }

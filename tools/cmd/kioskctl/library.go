@@ -16,19 +16,19 @@ import (
 func libraryCommands() []command {
 	return []command{
 		{name: "build", args: "--src DIR --out LIBDIR [--name NAME] [--date YYYY-MM-DD]",
-			summary: "make a library from a folder of files", run: libraryBuild},
+			summary: "make a library from a folder of files (LIBDIR may be a mounted drive's root: a master drive)", run: libraryBuild},
 		{name: "keygen", args: "--out KEYFILE",
 			summary: "make a signing key: KEYFILE (secret) and KEYFILE.pub", run: libraryKeygen},
 		{name: "sign", args: "--key KEYFILE LIBDIR",
 			summary: "check a library's files, then sign its manifest", run: librarySign},
-		{name: "inspect", args: "[--pub KEYFILE.pub] [--quick] LIBDIR",
-			summary: "show a library, check it, and what fits on which drive", run: libraryInspect},
+		{name: "inspect", args: "[--pub KEYFILE.pub] [--quick] [--card CARDLIB] [--choose newest|card|master] LIBDIR",
+			summary: "show a library, check it, what fits on which drive, and (on a master drive) whether a kiosk writes it", run: libraryInspect},
 	}
 }
 
 func libraryBuild(ctx context.Context, in *invocation, args []string) error {
 	src := in.flags.String("src", "", "the folder of files to build from; its tiers.toml, if any, sorts them into tiers")
-	out := in.flags.String("out", "", "the library folder to make; must not exist or be empty")
+	out := in.flags.String("out", "", "the library folder to make; must not exist or be empty, or be the root of a mounted drive holding nothing but operating-system files (it becomes a master drive)")
 	name := in.flags.String("name", "", "the library's name (default: the source folder's name)")
 	date := in.flags.String("date", "", "the library's date, YYYY-MM-DD: every timestamp on the drives (default: today)")
 	if _, err := in.parse(args, 0, "src", "out"); err != nil {
@@ -42,9 +42,12 @@ func libraryBuild(ctx context.Context, in *invocation, args []string) error {
 		}
 	}
 	var skipped []string
-	l, err := library.Build(ctx, *src, *out, library.BuildOptions{
-		Name: *name, Date: day, Skipped: func(p string) { skipped = append(skipped, p) },
-	})
+	opts := library.BuildOptions{Name: *name, Date: day, Skipped: func(p string) { skipped = append(skipped, p) }}
+	build := library.Build
+	if root, err := volumeRoot(*out); err == nil && root {
+		build = buildAtRoot
+	}
+	l, err := build(ctx, *src, *out, opts)
 	if err != nil {
 		return err
 	}
@@ -96,7 +99,12 @@ func librarySign(ctx context.Context, in *invocation, args []string) error {
 func libraryInspect(ctx context.Context, in *invocation, args []string) error {
 	pub := in.flags.String("pub", "", "a trusted public key file (KEYFILE.pub) to check the signature against")
 	quick := in.flags.Bool("quick", false, "check only that the files exist with their sizes, not their SHA-256")
+	kf := addKioskFlags(in)
 	pos, err := in.parse(args, 1)
+	if err != nil {
+		return err
+	}
+	card, choice, err := kf.kiosk(in)
 	if err != nil {
 		return err
 	}
@@ -117,10 +125,14 @@ func libraryInspect(ctx context.Context, in *invocation, args []string) error {
 	printContents(w, l.Manifest)
 	var problems []string
 
-	status, ok := signatureStatus(l.CheckSignature(trusted...), trusted)
+	sigErr := l.CheckSignature(trusted...)
+	status, ok := signatureStatus(sigErr, trusted)
 	fmt.Fprintf(w, "signature: %s\n", status)
 	if !ok {
 		problems = append(problems, "signature "+status)
+	}
+	if root, err := volumeRoot(l.Dir); (err == nil && root) || card != nil {
+		printMasterVerdict(w, l, sigErr, trusted, card, choice)
 	}
 
 	if *quick {

@@ -133,7 +133,7 @@ func groupOf(outcome string) group {
 		return groupFake
 	case "write-protected", "too-small", "rejected":
 		return groupRejected
-	case "cancelled", "removed":
+	case "cancelled", "removed", "source-removed":
 		return groupOther
 	}
 	return groupFailed

@@ -13,6 +13,7 @@ import (
 	"flashkiosk/firmware/fat"
 	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/regfile"
+	"flashkiosk/firmware/source"
 	"flashkiosk/images"
 )
 
@@ -33,7 +34,7 @@ func checkTarget(ctx context.Context, path string, anyDisk bool) error {
 	if err != nil {
 		return err
 	}
-	h := &drive.Host{Root: "/", Library: masterVerifier()}
+	h := &drive.Host{Root: "/", Library: source.Verifier()}
 	d, err := h.Drive(filepath.Base(real))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -52,8 +53,8 @@ func checkTarget(ctx context.Context, path string, anyDisk bool) error {
 		return nil
 	case !d.USB:
 		return fmt.Errorf("%s is not a USB disk: refused (give --allow-any-disk if you are sure)", path)
-	case f.Master:
-		return fmt.Errorf("%s holds a validly signed library (a master drive): refused (give --allow-any-disk to overwrite it)", path)
+	case f.Library != drive.NoLibrary:
+		return fmt.Errorf("%s holds a signed library at its root (a master drive; its signature: %s): refused (give --allow-any-disk to overwrite it)", path, f.Library)
 	}
 	return nil
 }
