@@ -1,14 +1,13 @@
 package flash
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"sort"
 
 	"flashkiosk/firmware/fat"
@@ -43,21 +42,9 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 		return nil, err
 	}
 	m := lib.Manifest
-	files := map[string]library.File{}
-	for _, f := range m.Files {
-		files[f.Path] = f
-	}
-	folders := map[string]bool{} // every folder the library has, empty or implied
-	for _, f := range m.Folders {
-		folders[f.Path] = true
-	}
-	for _, f := range m.Files {
-		for d := path.Dir(f.Path); d != "." && !folders[d]; d = path.Dir(d) {
-			folders[d] = true
-		}
-	}
 	rep := &CheckReport{Label: v.Label(), VolumeID: v.VolumeID(), Tiers: make([]int, len(m.Tiers))}
-	seen := map[string]bool{}
+	seen := make([]bool, m.NumFiles()) // files the drive holds, by manifest index
+	dirs := map[string]bool{}          // folders the drive holds
 	date := lib.Time()
 	err = fs.WalkDir(v, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -69,7 +56,6 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 		if p == "." {
 			return nil
 		}
-		seen[p] = true
 		info, err := d.Info()
 		if err != nil {
 			return err
@@ -78,16 +64,19 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 			rep.Stamps = append(rep.Stamps, fmt.Sprintf("%s: %s", p, e.Modified.Format("2006-01-02 15:04:05")))
 		}
 		if d.IsDir() {
-			if !folders[p] {
+			dirs[p] = true
+			if !m.HasFolder(p) {
 				rep.Extra = append(rep.Extra, p+"/")
 			}
 			return nil
 		}
-		f, ok := files[p]
+		i, ok := m.Lookup(p)
 		if !ok {
 			rep.Extra = append(rep.Extra, p)
 			return nil
 		}
+		seen[i] = true
+		f := m.File(i)
 		if why, err := CompareFile(v, p, f); err != nil {
 			return err
 		} else if why != "" {
@@ -102,13 +91,13 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	for _, f := range m.Files {
-		if f.Tier == 1 && !seen[f.Path] {
+	for i, f := range m.Files() {
+		if f.Tier == 1 && !seen[i] {
 			rep.Missing = append(rep.Missing, f.Path)
 		}
 	}
-	for _, f := range m.Folders {
-		if f.Tier == 1 && !seen[f.Path] {
+	for _, f := range m.Folders() {
+		if f.Tier == 1 && !dirs[f.Path] {
 			rep.Missing = append(rep.Missing, f.Path+"/")
 		}
 	}
@@ -140,7 +129,7 @@ func CompareFile(fsys fs.FS, name string, want library.File) (why string, err er
 	switch {
 	case n != want.Size:
 		return fmt.Sprintf("%d bytes; the library has %d", n, want.Size), nil
-	case hex.EncodeToString(h.Sum(nil)) != want.SHA256:
+	case !bytes.Equal(h.Sum(nil), want.SHA256[:]):
 		return "SHA-256 differs from the library's", nil
 	}
 	return "", nil

@@ -37,8 +37,8 @@ func TestCheck(t *testing.T) {
 		return rep
 	}
 	rep := check()
-	if !rep.OK() || rep.Good != len(res.Selection.Files) || rep.Tiers[0] != res.Selection.Tiers[0].Included.Files {
-		t.Fatalf("Check of a fresh drive = %+v; want OK with %d files", rep, len(res.Selection.Files))
+	if n := res.Selection.Included().Files; !rep.OK() || rep.Good != n || rep.Tiers[0] != res.Selection.Tiers[0].Included.Files {
+		t.Fatalf("Check of a fresh drive = %+v; want OK with %d files", rep, n)
 	}
 
 	// Flip one byte of a file on the drive.

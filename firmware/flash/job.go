@@ -146,21 +146,13 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}
-	var entries []fat.Entry
-	for _, f := range res.Selection.Folders {
-		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
-	}
-	for _, f := range res.Selection.Files {
-		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
-	}
-	layout, err := fat.Plan(size, entries, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label, Time: opts.Library.Time()})
+	layout, err := plan(size, res.Selection, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label, Time: opts.Library.Time()})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
 	}
 	res.VolumeID = layout.VolumeID()
 	size = layout.Geometry().DiskBytes()
-	files := res.Selection.Files
-	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.Open(files[i].Path) }
+	src := func(_ int, p string) (io.ReadCloser, error) { return opts.Library.Open(p) }
 	var fill fat.Fill
 	if opts.Wipe == WipeRandom {
 		fill = newRandomFill().fill
@@ -251,6 +243,21 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	res.Verify = opts.Now().Sub(start)
 	res.Bytes = size
 	return res, nil
+}
+
+// plan lays out a disk of diskBytes holding what sel chose. The entries
+// the planner takes are made here, just before it, and left to it: their
+// paths are the manifest's own strings, not copies.
+func plan(diskBytes int64, sel *library.Selection, opts fat.Options) (*fat.Layout, error) {
+	total := sel.Included()
+	entries := make([]fat.Entry, 0, total.Folders+total.Files)
+	for f := range sel.Folders() {
+		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
+	}
+	for _, f := range sel.Files() {
+		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
+	}
+	return fat.Plan(diskBytes, entries, opts)
 }
 
 // heldBlocks are the blocks that make a drive hold a volume: the MBR and

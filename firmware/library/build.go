@@ -3,7 +3,6 @@ package library
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +84,7 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	if !slices.ContainsFunc(items, func(it item) bool { return !it.dir }) {
 		return nil, &SourceError{Path: src, Reason: "holds no files"}
 	}
-	if err := checkTree(items); err != nil {
+	if err := checkTree(itemSlice(items)); err != nil {
 		return nil, &SourceError{Path: src, Reason: err.Error()}
 	}
 	if tiers, err = assignTiers(tiers, items); err != nil {
@@ -93,7 +92,6 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	}
 	slices.SortFunc(items, compareItems)
 
-	m := &Manifest{Format: FormatVersion, Name: name, Date: date.Format(dateLayout), Tiers: tiers}
 	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".building-")
 	if err != nil {
 		return nil, err
@@ -104,27 +102,7 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 			os.RemoveAll(tmp)
 		}
 	}()
-	buf := make([]byte, copyBuffer)
-	for _, it := range items {
-		dst := filepath.Join(tmp, ContentDir, filepath.FromSlash(it.path))
-		if it.dir {
-			m.Folders = append(m.Folders, Folder{Path: it.path, Tier: it.tier})
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		sum, err := addFile(ctx, filepath.Join(src, filepath.FromSlash(it.path)), dst, it.size, buf)
-		if err != nil {
-			return nil, err
-		}
-		m.Files = append(m.Files, File{Path: it.path, Size: it.size, SHA256: sum, Tier: it.tier})
-	}
-	data, err := m.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(tmp, ManifestFile), data, 0o644, true); err != nil {
+	if err := writeLibrary(ctx, src, tmp, name, date.Format(dateLayout), tiers, items); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -140,6 +118,51 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	}
 	done = true
 	return Open(out)
+}
+
+// writeLibrary puts the items, sorted, into the content folder of the new
+// library dir, and writes its manifest as it goes: nothing of the manifest
+// but one file is in memory at a time.
+func writeLibrary(ctx context.Context, src, dir, name, date string, tiers []Tier, items []item) error {
+	mf, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer mf.Close()
+	w, err := newManifestWriter(mf, name, date, tiers)
+	if err != nil {
+		return err
+	}
+	var folders []Folder
+	buf := make([]byte, copyBuffer)
+	for _, it := range items {
+		dst := filepath.Join(dir, ContentDir, filepath.FromSlash(it.path))
+		if it.dir {
+			folders = append(folders, Folder{Path: it.path, Tier: it.tier})
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		sum, err := addFile(ctx, filepath.Join(src, filepath.FromSlash(it.path)), dst, it.size, buf)
+		if err != nil {
+			return err
+		}
+		w.file(File{Path: it.path, Size: it.size, SHA256: sum, Tier: it.tier})
+	}
+	for _, d := range folders {
+		w.folder(d)
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	if err := mf.Sync(); err != nil {
+		return err
+	}
+	if err := mf.Close(); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
 // checkFolders makes src and out absolute and checks them: src a folder,
@@ -291,28 +314,29 @@ func shellQuote(s string) string {
 // addFile puts the source file src at dst, hard-linked or else copied,
 // and returns the SHA-256 of what is now at dst. size is what the file had
 // when the source was checked; a file that changed since is an error.
-func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (string, error) {
+func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (sum [sha256.Size]byte, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
+		return sum, err
 	}
 	h := sha256.New()
 	var n int64
 	if err := os.Link(src, dst); err == nil {
 		f, _, _, err := openRegular(dst)
 		if err != nil {
-			return "", err
+			return sum, err
 		}
 		defer f.Close()
 		if n, err = io.CopyBuffer(h, ctxReader{ctx, f}, buf); err != nil {
-			return "", fmt.Errorf("hash %s: %w", src, err)
+			return sum, fmt.Errorf("hash %s: %w", src, err)
 		}
 	} else if n, err = copyFile(ctx, src, dst, h, buf); err != nil {
-		return "", err
+		return sum, err
 	}
 	if n != size {
-		return "", &SourceError{Path: src, Reason: fmt.Sprintf("changed while the library was built (%d bytes, then %d)", size, n)}
+		return sum, &SourceError{Path: src, Reason: fmt.Sprintf("changed while the library was built (%d bytes, then %d)", size, n)}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // copyFile copies src to a new file dst, feeding what it copies to h.

@@ -3,6 +3,7 @@ package library
 import (
 	"errors"
 	"fmt"
+	"iter"
 
 	"flashkiosk/firmware/fat"
 )
@@ -15,11 +16,47 @@ type Space interface {
 	Add(path string, size int64, dir bool) (bool, error)
 }
 
-// Selection is what Fit chose for one drive.
+// Selection is what Fit chose for one drive: a set of the manifest's files
+// and empty folders, one bit each.
 type Selection struct {
-	Files   []File          // in manifest order
-	Folders []Folder        // empty folders, in manifest order
 	Tiers   []TierSelection // one for each tier, in order
+	m       *Manifest
+	files   bitmap
+	folders bitmap
+}
+
+// Files yields the files chosen, in manifest order, with their index in
+// the manifest.
+func (s *Selection) Files() iter.Seq2[int, File] {
+	return func(yield func(int, File) bool) {
+		for i := range s.m.NumFiles() {
+			if s.files.has(i) && !yield(i, s.m.File(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Folders yields the empty folders chosen, in manifest order.
+func (s *Selection) Folders() iter.Seq[Folder] {
+	return func(yield func(Folder) bool) {
+		for i := range s.m.NumFolders() {
+			if s.folders.has(i) && !yield(s.m.Folder(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Included is what the drive gets of the whole library.
+func (s *Selection) Included() Count {
+	var c Count
+	for _, t := range s.Tiers {
+		c.Files += t.Included.Files
+		c.Folders += t.Included.Folders
+		c.Bytes += t.Included.Bytes
+	}
+	return c
 }
 
 // TierSelection is how much of one tier a selection holds.
@@ -53,12 +90,12 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 	if f, ok := space.(interface{ Free() int64 }); ok {
 		have = f.Free()
 	}
-	counts := m.Counts()
-	sel := &Selection{Tiers: make([]TierSelection, len(counts))}
+	counts := m.counts
+	sel := &Selection{Tiers: make([]TierSelection, len(counts)), m: m, files: newBitmap(m.NumFiles()), folders: newBitmap(m.NumFolders())}
 	for i, c := range counts {
 		sel.Tiers[i] = TierSelection{Tier: i + 1, Total: c}
 	}
-	for _, it := range m.items() {
+	for it := range m.items() {
 		fits, err := space.Add(it.path, it.size, it.dir)
 		if err != nil {
 			return nil, fmt.Errorf("fit %q: %w", it.path, err)
@@ -71,9 +108,9 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 		}
 		sel.Tiers[it.tier-1].Included.add(it)
 		if it.dir {
-			sel.Folders = append(sel.Folders, m.Folders[it.n])
+			sel.folders.set(it.n)
 		} else {
-			sel.Files = append(sel.Files, m.Files[it.n])
+			sel.files.set(it.n)
 		}
 	}
 	return sel, nil
@@ -84,7 +121,7 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 func FitDrive(m *Manifest, diskBytes int64, sectorSize int, label string) (*Selection, error) {
 	g, err := fat.NewGeometry(diskBytes, sectorSize)
 	if errors.Is(err, fat.ErrTooSmall) {
-		return nil, &TooSmallError{Need: m.Counts()[0].Bytes, Have: 0}
+		return nil, &TooSmallError{Need: m.counts[0].Bytes, Have: 0}
 	}
 	if err != nil {
 		return nil, err
