@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"flashkiosk/firmware/fat"
 	"flashkiosk/firmware/library"
 	"flashkiosk/tools/fakedrive"
@@ -242,6 +244,79 @@ func TestWriteImageFile(t *testing.T) {
 		t.Fatalf("Write(image file): %v", err)
 	}
 	checkWithTools(t, img, lib, res.Selection)
+}
+
+// TestWriteSparseImageFile writes a library with a zero fill to an image
+// file that a donor's data fills: the file reads back byte for byte as a
+// loop device written with the same volume and disk IDs does, holds
+// nothing of the donor, and takes little more of its disk than the
+// library, the free space at its end a hole.
+func TestWriteSparseImageFile(t *testing.T) {
+	lib := testLibrary(t)
+	const size = 256 * mib
+	marker := []byte("DONOR-SECRET-0123456789;")
+	opts := Options{Library: lib, Label: "KOREA", VolumeID: 0x1234abcd, DiskID: 0x5678ef01}
+	img := sparseFile(t, size)
+	prefill(t, img, size, marker)
+	res, err := Write(context.Background(), openDev(t, img), opts)
+	if err != nil {
+		t.Fatalf("Write(image file): %v", err)
+	}
+	backing := sparseFile(t, size)
+	prefill(t, backing, size, marker)
+	if _, err := Write(context.Background(), openDev(t, attachLoop(t, backing, true)), opts); err != nil {
+		t.Fatalf("Write(loop device): %v", err)
+	}
+	a, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(backing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(a, b); i >= 0 {
+		t.Errorf("image file and loop device differ first at byte %d", i)
+	}
+	checkNoMarker(t, img, marker)
+	checkWithTools(t, img, lib, res.Selection)
+
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	used, content := st.Blocks*512, res.Selection.Included().Bytes
+	t.Logf("image file of %d MiB takes %.1f MiB of its disk for %.1f MiB of library", size>>20, float64(used)/mib, float64(content)/mib)
+	if used > content+4*mib {
+		t.Errorf("image file takes %d bytes of its disk; want at most the library's %d and 4 MiB", used, content)
+	}
+	// The last 64 MiB are free space: no data after them begins.
+	if off, err := syscall.Seek(int(f.Fd()), size-64*mib, unix.SEEK_DATA); !errors.Is(err, syscall.ENXIO) {
+		t.Errorf("SEEK_DATA from %d = %d, %v; want ENXIO, a hole to the end", size-64*mib, off, err)
+	}
+}
+
+// firstDiff is the first offset where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	for i := 0; i < min(len(a), len(b)); i += 1 << 20 {
+		j := min(i+1<<20, len(a), len(b))
+		if !bytes.Equal(a[i:j], b[i:j]) {
+			for k := i; k < j; k++ {
+				if a[k] != b[k] {
+					return k
+				}
+			}
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
 }
 
 // TestWriteOddImageFile writes image files whose size is no multiple of
