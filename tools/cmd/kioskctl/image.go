@@ -271,6 +271,7 @@ func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed
 // returns one line per file that is not.
 func checkImageContent(ctx context.Context, lib *fat.Volume, m *library.Manifest, hash bool) ([]string, error) {
 	var bad []string
+	buf := make([]byte, 64<<10)
 	for _, f := range m.Files() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -293,7 +294,7 @@ func checkImageContent(ctx context.Context, lib *fat.Volume, m *library.Manifest
 		if !hash {
 			continue
 		}
-		why, err := flash.CompareFile(lib, name, f)
+		why, err := flash.CompareFile(lib, name, f, buf)
 		if err != nil {
 			return nil, err
 		}
