@@ -92,7 +92,7 @@ func writeOpened(ctx context.Context, out string, d Disk, lib *library.Library, 
 	if err != nil {
 		return nil, fmt.Errorf("library partition: %w", err)
 	}
-	for _, e := range lib.Manifest.Folders() {
+	for e := range lib.Manifest.Folders() {
 		libVol.entries = append(libVol.entries, fat.Entry{Path: path.Join(library.ContentDir, e.Path), Dir: true})
 	}
 

@@ -97,7 +97,7 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 			rep.Missing = append(rep.Missing, f.Path)
 		}
 	}
-	for _, f := range m.Folders() {
+	for f := range m.Folders() {
 		if f.Tier == 1 && !dirs[f.Path] {
 			rep.Missing = append(rep.Missing, f.Path+"/")
 		}

@@ -40,8 +40,8 @@ func (s *Selection) Files() iter.Seq2[int, File] {
 // Folders yields the empty folders chosen, in manifest order.
 func (s *Selection) Folders() iter.Seq[Folder] {
 	return func(yield func(Folder) bool) {
-		for i := range s.m.NumFolders() {
-			if s.folders.has(i) && !yield(s.m.Folder(i)) {
+		for i := range s.m.folders.len() {
+			if s.folders.has(i) && !yield(s.m.folder(i)) {
 				return
 			}
 		}
@@ -91,7 +91,7 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 		have = f.Free()
 	}
 	counts := m.counts
-	sel := &Selection{Tiers: make([]TierSelection, len(counts)), m: m, files: newBitmap(m.NumFiles()), folders: newBitmap(m.NumFolders())}
+	sel := &Selection{Tiers: make([]TierSelection, len(counts)), m: m, files: newBitmap(m.NumFiles()), folders: newBitmap(m.folders.len())}
 	for i, c := range counts {
 		sel.Tiers[i] = TierSelection{Tier: i + 1, Total: c}
 	}

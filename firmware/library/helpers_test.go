@@ -120,7 +120,7 @@ func filesOf(m *Manifest) []File {
 // foldersOf lists a manifest's empty folders.
 func foldersOf(m *Manifest) []Folder {
 	var out []Folder
-	for _, f := range m.Folders() {
+	for f := range m.Folders() {
 		out = append(out, f)
 	}
 	return out

@@ -89,16 +89,13 @@ type Folder struct {
 // NumFiles is the number of files the library holds.
 func (m *Manifest) NumFiles() int { return m.files.len() }
 
-// NumFolders is the number of empty folders the library holds.
-func (m *Manifest) NumFolders() int { return m.folders.len() }
-
 // File is the i-th file in manifest order, 0 <= i < NumFiles.
 func (m *Manifest) File(i int) File {
 	return File{Path: m.files.path(i), Size: int64(m.sizes.at(i)), SHA256: *m.sums.ptr(i), Tier: tierOf(m.fileEnd, i)}
 }
 
-// Folder is the i-th empty folder in manifest order, 0 <= i < NumFolders.
-func (m *Manifest) Folder(i int) Folder {
+// folder is the i-th empty folder in manifest order.
+func (m *Manifest) folder(i int) Folder {
 	return Folder{Path: m.folders.path(i), Tier: tierOf(m.folderEnd, i)}
 }
 
@@ -113,11 +110,11 @@ func (m *Manifest) Files() iter.Seq2[int, File] {
 	}
 }
 
-// Folders yields every empty folder in manifest order with its index.
-func (m *Manifest) Folders() iter.Seq2[int, Folder] {
-	return func(yield func(int, Folder) bool) {
-		for i := range m.NumFolders() {
-			if !yield(i, m.Folder(i)) {
+// Folders yields every empty folder in manifest order.
+func (m *Manifest) Folders() iter.Seq[Folder] {
+	return func(yield func(Folder) bool) {
+		for i := range m.folders.len() {
+			if !yield(m.folder(i)) {
 				return
 			}
 		}
@@ -176,7 +173,7 @@ func (m *Manifest) pathOf(e uint32) string {
 // use: most jobs look nothing up by path.
 func (m *Manifest) sorted() []uint32 {
 	m.sortOnce.Do(func() {
-		list := make([]uint32, m.NumFiles()+m.NumFolders())
+		list := make([]uint32, m.NumFiles()+m.folders.len())
 		for i := range list {
 			list[i] = uint32(i)
 		}
@@ -210,7 +207,7 @@ func (m *Manifest) marshal() ([]byte, error) {
 	for _, f := range m.Files() {
 		w.file(f)
 	}
-	for _, d := range m.Folders() {
+	for d := range m.Folders() {
 		w.folder(d)
 	}
 	if err := w.close(); err != nil {
@@ -453,7 +450,7 @@ type item struct {
 }
 
 // count is the number of files and empty folders, as an itemList.
-func (m *Manifest) count() int { return m.NumFiles() + m.NumFolders() }
+func (m *Manifest) count() int { return m.NumFiles() + m.folders.len() }
 
 // at is file i, or folder i-NumFiles, as an itemList.
 func (m *Manifest) at(i int) item {
@@ -467,7 +464,7 @@ func (m *Manifest) at(i int) item {
 // order of files among themselves and of folders among themselves is kept.
 func (m *Manifest) items() iter.Seq[item] {
 	return func(yield func(item) bool) {
-		nf, nd := m.NumFiles(), m.NumFolders()
+		nf, nd := m.NumFiles(), m.folders.len()
 		i, j := 0, 0
 		for i < nf || j < nd {
 			var it item
