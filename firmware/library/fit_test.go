@@ -145,10 +145,11 @@ func TestSmallestDrive(t *testing.T) {
 	tier1 := func(*Selection) bool { return true }
 	all := func(s *Selection) bool { return s.Complete() }
 	for _, tt := range []struct {
-		name string
-		want func(*Selection) bool
-	}{{"tier 1", tier1}, {"everything", all}} {
-		size, ok, err := SmallestDrive(m, 512, "", tt.want)
+		name  string
+		tiers int
+		want  func(*Selection) bool
+	}{{"tier 1", 1, tier1}, {"everything", 2, all}} {
+		size, ok, err := SmallestDrive(m, 512, "", tt.tiers)
 		if err != nil || !ok {
 			t.Fatalf("SmallestDrive(%s) = %d, %v, %v; want a size", tt.name, size, ok, err)
 		}
@@ -159,9 +160,9 @@ func TestSmallestDrive(t *testing.T) {
 			t.Errorf("SmallestDrive(%s) = %d; want the first size that fits", tt.name, size)
 		}
 	}
-	_, ok, err := SmallestDrive(mib(t, []int64{4000}, []int64{4000}), 512, "", func(*Selection) bool { return false })
-	if ok || err != nil {
-		t.Errorf("SmallestDrive(never) = %v, %v; want not ok", ok, err)
+	everything, _, _ := SmallestDrive(m, 512, "", 2)
+	if size, ok, err := SmallestDrive(m, 512, "", 3); size != everything || !ok || err != nil {
+		t.Errorf("SmallestDrive(a tier more than the library has) = %d, %v, %v; want %d, as for everything", size, ok, err, everything)
 	}
 }
 
@@ -188,7 +189,7 @@ func TestSmallestDriveLargerClusters(t *testing.T) {
 	if !fits(t, m, smallDisk, all) || fits(t, m, smallDisk+1<<20, all) {
 		t.Fatalf("test manifest does not fit on 257 MiB only; fix the test")
 	}
-	size, ok, err := SmallestDrive(m, 512, "", all)
+	size, ok, err := SmallestDrive(m, 512, "", 1)
 	if err != nil || !ok || size <= smallDisk+1<<20 {
 		t.Fatalf("SmallestDrive() = %d, %v, %v; want above %d, from where every drive fits", size, ok, err, smallDisk+1<<20)
 	}
