@@ -77,20 +77,24 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	if err != nil {
 		return nil, err
 	}
-	items, err := scan(src, opts.Skipped)
+	list, err := scan(src, opts.Skipped)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(items, func(it item) bool { return !it.dir }) {
+	if list.files == 0 {
 		return nil, &SourceError{Path: src, Reason: "holds no files"}
 	}
-	if err := checkTree(itemSlice(items)); err != nil {
+	if err := checkTree(list); err != nil {
 		return nil, &SourceError{Path: src, Reason: err.Error()}
 	}
-	if tiers, err = assignTiers(tiers, items); err != nil {
+	if tiers, err = assignTiers(tiers, list, list.setTier); err != nil {
 		return nil, &SourceError{Path: filepath.Join(src, TiersFile), Reason: err.Error()}
 	}
-	slices.SortFunc(items, compareItems)
+	order := make([]uint32, list.count()) // the items in manifest order
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return compareItems(list.at(int(a)), list.at(int(b))) })
 
 	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".building-")
 	if err != nil {
@@ -102,7 +106,7 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := writeLibrary(ctx, src, tmp, name, date.Format(dateLayout), tiers, items); err != nil {
+	if err := writeLibrary(ctx, src, tmp, name, date.Format(dateLayout), tiers, list, order); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -120,10 +124,10 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	return Open(out)
 }
 
-// writeLibrary puts the items, sorted, into the content folder of the new
-// library dir, and writes its manifest as it goes: nothing of the manifest
-// but one file is in memory at a time.
-func writeLibrary(ctx context.Context, src, dir, name, date string, tiers []Tier, items []item) error {
+// writeLibrary puts the items of list, in the order given, into the
+// content folder of the new library dir, and writes its manifest as it
+// goes: nothing of the manifest but one file is in memory at a time.
+func writeLibrary(ctx context.Context, src, dir, name, date string, tiers []Tier, list *sourceList, order []uint32) error {
 	mf, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -135,7 +139,8 @@ func writeLibrary(ctx context.Context, src, dir, name, date string, tiers []Tier
 	}
 	var folders []Folder
 	buf := make([]byte, copyBuffer)
-	for _, it := range items {
+	for _, i := range order {
+		it := list.at(int(i))
 		dst := filepath.Join(dir, ContentDir, filepath.FromSlash(it.path))
 		if it.dir {
 			folders = append(folders, Folder{Path: it.path, Tier: it.tier})
@@ -208,10 +213,45 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// sourceList is what scan found in a source folder, held as compactly as
+// a manifest holds it: a library of a million files is built in about the
+// memory its manifest takes, not in a million structs and strings.
+type sourceList struct {
+	paths pathTable
+	sizes column[uint32]
+	kinds column[uint32] // the tier, with dirFlag for an empty folder
+	files int
+}
+
+const dirFlag = 1 << 31
+
+func (s *sourceList) add(p string, size int64, dir bool) {
+	s.paths.add(p)
+	s.sizes.add(uint32(size))
+	if dir {
+		s.kinds.add(dirFlag)
+	} else {
+		s.kinds.add(0)
+		s.files++
+	}
+}
+
+func (s *sourceList) count() int { return s.paths.len() }
+
+func (s *sourceList) at(i int) item {
+	k := s.kinds.at(i)
+	return item{path: s.paths.path(i), size: int64(s.sizes.at(i)), dir: k&dirFlag != 0, tier: int(k &^ dirFlag), n: i}
+}
+
+func (s *sourceList) setTier(i, tier int) {
+	k := s.kinds.ptr(i)
+	*k = *k&dirFlag | uint32(tier)
+}
+
 // scan walks src in sorted order and returns its files and empty folders
 // with tier 0, refusing anything a FAT32 drive cannot hold.
-func scan(src string, skipped func(string)) ([]item, error) {
-	var items []item
+func scan(src string, skipped func(string)) (*sourceList, error) {
+	list := &sourceList{}
 	full := map[string]bool{} // folders with content
 	var dirs []string
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -259,7 +299,7 @@ func scan(src string, skipped func(string)) ([]item, error) {
 		if info.Size() > fat.MaxFileSize {
 			return &SourceError{Path: p, Reason: tooLarge(d.Name(), info.Size())}
 		}
-		items = append(items, item{path: rel, size: info.Size()})
+		list.add(rel, info.Size(), false)
 		return nil
 	})
 	if err != nil {
@@ -267,10 +307,11 @@ func scan(src string, skipped func(string)) ([]item, error) {
 	}
 	for _, d := range dirs {
 		if !full[d] {
-			items = append(items, item{path: d, dir: true})
+			list.add(d, 0, true)
 		}
 	}
-	return items, nil
+	list.paths.seal()
+	return list, nil
 }
 
 // irregular names a file type a library cannot hold, with what to do

@@ -169,7 +169,7 @@ func FuzzTiers(f *testing.F) {
 			}
 		}
 		items := []item{{path: "index.html", size: 1}, {path: "wiki/a/b.html", size: 2}, {path: "films/x.mkv", size: 3}, {path: "empty", dir: true}}
-		if _, err := assignTiers(tiers, items); err != nil && strings.Contains(err.Error(), "BUG") {
+		if _, err := assignTiers(tiers, itemSlice(items), func(i, tier int) { items[i].tier = tier }); err != nil && strings.Contains(err.Error(), "BUG") {
 			t.Fatalf("assignTiers() = %v", err)
 		}
 	})

@@ -147,3 +147,9 @@ func sameManifest(a, b *Manifest) string {
 	}
 	return ""
 }
+
+// itemSlice is an itemList held as it is.
+type itemSlice []item
+
+func (s itemSlice) count() int    { return len(s) }
+func (s itemSlice) at(i int) item { return s[i] }

@@ -22,12 +22,6 @@ type itemList interface {
 	at(i int) item
 }
 
-// itemSlice is an itemList held as it is.
-type itemSlice []item
-
-func (s itemSlice) count() int    { return len(s) }
-func (s itemSlice) at(i int) item { return s[i] }
-
 // checkTree checks that the items of list, each a valid FAT path, can stand
 // together on one FAT32 volume: no path twice, no two names in a folder that
 // FAT takes for one, no file where a folder must be, empty folders empty, no
