@@ -33,8 +33,11 @@ type Summary struct {
 	Paths   int64 // bytes of all slash paths, relative to the folder
 }
 
-// TiersTOML puts the encyclopedia in tier 1 and the films in tier 2.
-const TiersTOML = "[[tier]]\nname = \"wiki\"\npaths = [\"index.html\", \"wiki/**\"]\n\n[[tier]]\nname = \"films\"\npaths = [\"films\"]\n"
+// The tiers.toml: the encyclopedia in tier 1, the films, if any, in tier 2.
+const (
+	wikiTier = "[[tier]]\nname = \"wiki\"\npaths = [\"index.html\", \"wiki/**\"]\n"
+	filmTier = "\n[[tier]]\nname = \"films\"\npaths = [\"films\"]\n"
+)
 
 // Generate writes the files of spec into dir, which must not exist or be
 // empty, with a tiers.toml.
@@ -46,7 +49,11 @@ func Generate(dir string, spec Spec) (Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return sum, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tiers.toml"), []byte(TiersTOML), 0o644); err != nil {
+	tiers := wikiTier
+	if spec.Films > 0 {
+		tiers += filmTier
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tiers.toml"), []byte(tiers), 0o644); err != nil {
 		return sum, err
 	}
 	g := &gen{rng: rand.New(rand.NewPCG(spec.Seed, 0x6b696f736b)), dir: dir, sum: &sum}

@@ -1,6 +1,7 @@
 package libgen
 
 import (
+	"context"
 	"crypto/sha256"
 	"io/fs"
 	"os"
@@ -8,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/library"
 )
 
 // TestGenerate checks that a seed gives the same folder twice, of the
@@ -78,5 +81,23 @@ func TestGenerate(t *testing.T) {
 	}
 	if sums[0] != sums[1] {
 		t.Error("two folders generated from one seed differ")
+	}
+}
+
+// TestGenerateBuilds builds libraries of what Generate writes, with and
+// without films: its tiers.toml names only what is there.
+func TestGenerateBuilds(t *testing.T) {
+	for _, spec := range []Spec{{Files: 300, Seed: 1}, {Files: 300, Films: 1, FilmBytes: 1000, Seed: 1}} {
+		src := filepath.Join(t.TempDir(), "src")
+		if _, err := Generate(src, spec); err != nil {
+			t.Fatal(err)
+		}
+		l, err := library.Build(context.Background(), src, filepath.Join(t.TempDir(), "lib"), library.BuildOptions{Date: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatalf("Build(Generate(%+v)) = %v", spec, err)
+		}
+		if got, want := l.Manifest.Total().Files, spec.Files+spec.Films; got != want || len(l.Manifest.Tiers) != 1+min(spec.Films, 1) {
+			t.Errorf("Build(Generate(%+v)) = %d files in %d tiers; want %d in %d", spec, got, len(l.Manifest.Tiers), want, 1+min(spec.Films, 1))
+		}
 	}
 }
