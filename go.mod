@@ -3,6 +3,7 @@ module flashkiosk
 go 1.25.0
 
 require (
+	filippo.io/edwards25519 v1.1.0
 	github.com/BurntSushi/toml v1.4.0
 	github.com/d2r2/go-hd44780 v0.0.0-20181002113701-74cc28c83a3e
 	github.com/gokrazy/firmware v0.0.0-20260522070551-527ce0ed43cf

@@ -92,7 +92,7 @@ func writeOpened(ctx context.Context, out string, d Disk, lib *library.Library, 
 	if err != nil {
 		return nil, fmt.Errorf("library partition: %w", err)
 	}
-	for _, e := range lib.Manifest.Folders {
+	for e := range lib.Manifest.Folders() {
 		libVol.entries = append(libVol.entries, fat.Entry{Path: path.Join(library.ContentDir, e.Path), Dir: true})
 	}
 
@@ -189,7 +189,7 @@ func libraryFiles(lib *library.Library) []File {
 		{Name: library.ManifestFile, Path: filepath.Join(lib.Dir, library.ManifestFile)},
 		{Name: library.SignatureFile, Path: filepath.Join(lib.Dir, library.SignatureFile)},
 	}
-	for _, mf := range lib.Manifest.Files {
+	for _, mf := range lib.Manifest.Files() {
 		files = append(files, File{Name: path.Join(library.ContentDir, mf.Path), Path: lib.ContentPath(mf.Path)})
 	}
 	return files

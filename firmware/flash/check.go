@@ -1,14 +1,13 @@
 package flash
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"sort"
 
 	"flashkiosk/firmware/fat"
@@ -44,22 +43,11 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 		return nil, err
 	}
 	m := lib.Manifest
-	files := map[string]library.File{}
-	for _, f := range m.Files {
-		files[f.Path] = f
-	}
-	folders := map[string]bool{} // every folder the library has, empty or implied
-	for _, f := range m.Folders {
-		folders[f.Path] = true
-	}
-	for _, f := range m.Files {
-		for d := path.Dir(f.Path); d != "." && !folders[d]; d = path.Dir(d) {
-			folders[d] = true
-		}
-	}
 	rep := &CheckReport{Label: v.Label(), VolumeID: v.VolumeID(), Tiers: make([]int, len(m.Tiers))}
-	seen := map[string]bool{}
+	seen := make([]bool, m.NumFiles()) // files the drive holds, by manifest index
+	dirs := map[string]bool{}          // folders the drive holds
 	date := lib.Time()
+	buf := make([]byte, 64<<10)
 	err = fs.WalkDir(v, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -70,7 +58,6 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 		if p == "." {
 			return nil
 		}
-		seen[p] = true
 		info, err := d.Info()
 		if err != nil {
 			return err
@@ -84,17 +71,20 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 			}
 		}
 		if d.IsDir() {
-			if !folders[p] {
+			dirs[p] = true
+			if !m.HasFolder(p) {
 				rep.Extra = append(rep.Extra, p+"/")
 			}
 			return nil
 		}
-		f, ok := files[p]
+		i, ok := m.Lookup(p)
 		if !ok {
 			rep.Extra = append(rep.Extra, p)
 			return nil
 		}
-		if why, err := CompareFile(v, p, f); err != nil {
+		seen[i] = true
+		f := m.File(i)
+		if why, err := CompareFile(v, p, f, buf); err != nil {
 			return err
 		} else if why != "" {
 			rep.Differ = append(rep.Differ, p+": "+why)
@@ -108,13 +98,13 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	for _, f := range m.Files {
-		if f.Tier == 1 && !seen[f.Path] {
+	for i, f := range m.Files() {
+		if f.Tier == 1 && !seen[i] {
 			rep.Missing = append(rep.Missing, f.Path)
 		}
 	}
-	for _, f := range m.Folders {
-		if f.Tier == 1 && !seen[f.Path] {
+	for f := range m.Folders() {
+		if f.Tier == 1 && !dirs[f.Path] {
 			rep.Missing = append(rep.Missing, f.Path+"/")
 		}
 	}
@@ -127,15 +117,17 @@ func Check(ctx context.Context, r io.ReaderAt, size int64, lib *library.Library)
 // CompareFile reads the file name of a volume read with firmware/fat and
 // compares its size and SHA-256 with want; why is "" if it matches, and
 // says what differs otherwise (a file the volume cannot read is a
-// difference too). err is for a volume that cannot be read at all.
-func CompareFile(fsys fs.FS, name string, want library.File) (why string, err error) {
+// difference too). err is for a volume that cannot be read at all. buf is
+// the memory it reads through, so that a check of a hundred thousand
+// files does not allocate one for each.
+func CompareFile(fsys fs.FS, name string, want library.File, buf []byte) (why string, err error) {
 	fh, err := fsys.Open(name)
 	if err != nil {
 		return "", err
 	}
 	defer fh.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, fh)
+	n, err := io.CopyBuffer(h, fh, buf)
 	var ce *fat.CorruptError
 	if errors.As(err, &ce) {
 		return "unreadable: " + ce.Error(), nil
@@ -146,44 +138,113 @@ func CompareFile(fsys fs.FS, name string, want library.File) (why string, err er
 	switch {
 	case n != want.Size:
 		return fmt.Sprintf("%d bytes; the library has %d", n, want.Size), nil
-	case hex.EncodeToString(h.Sum(nil)) != want.SHA256:
+	case !bytes.Equal(h.Sum(nil), want.SHA256[:]):
 		return "SHA-256 differs from the library's", nil
 	}
 	return "", nil
 }
 
 // alignedReader reads a device opened for direct I/O at any offset and
-// length, through an aligned window, so that reads still bypass the page
-// cache. It is not safe for concurrent use.
+// length, so that reads still bypass the page cache: through a few aligned
+// windows it keeps, as a check reads a drive in small pieces (a folder's
+// entries, then a small file, then the next), mostly in order: each piece
+// would otherwise cost a read of the device of its own. It is not safe for
+// concurrent use.
 type alignedReader struct {
-	dev *Device
-	buf []byte
+	dev  *Device
+	wins [readWindows]readWin
+	tick int
 }
+
+// readWin is an aligned stretch of the device as last read.
+type readWin struct {
+	buf   []byte // readWindow bytes of aligned memory
+	start int64  // disk offset of buf[0]
+	n     int    // bytes of buf read; 0 for none
+	used  int    // the reader's tick at its last use
+}
+
+const (
+	readWindow  = 256 << 10 // bytes read at once
+	readWindows = 4         // the FAT, a folder and a file's data are read in turn
+)
 
 // Reader returns an io.ReaderAt over the device that accepts any offset
 // and length; release frees its buffer.
 func (d *Device) Reader() (r io.ReaderAt, release func(), err error) {
-	buf, free, err := alignedBuffer(1 << 20)
+	buf, free, err := alignedBuffer(readWindows * readWindow)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &alignedReader{dev: d, buf: buf}, free, nil
+	a := &alignedReader{dev: d}
+	for i := range a.wins {
+		a.wins[i].buf = buf[i*readWindow : (i+1)*readWindow]
+	}
+	return a, free, nil
 }
 
 func (a *alignedReader) ReadAt(p []byte, off int64) (int, error) {
-	align := int64(a.dev.Align())
 	n := 0
 	for n < len(p) {
 		pos := off + int64(n)
 		if pos >= a.dev.Size() {
 			return n, io.EOF
 		}
-		start := pos / align * align
-		end := min(a.dev.Size(), start+int64(len(a.buf)), (pos+int64(len(p)-n)+align-1)/align*align)
-		if _, err := a.dev.ReadAt(a.buf[:end-start], start); err != nil {
+		w, err := a.window(pos)
+		if err != nil {
+			// A bad sector in the window may lie outside what was asked
+			// for: read just that, so that the error is its own.
+			k, err := a.exact(p[n:], pos)
+			return n + k, err
+		}
+		n += copy(p[n:], w.buf[pos-w.start:w.n])
+	}
+	return n, nil
+}
+
+// window returns the window holding the byte at pos, reading it into the
+// one used longest ago if none does.
+func (a *alignedReader) window(pos int64) (*readWin, error) {
+	a.tick++
+	start := pos / readWindow * readWindow
+	lru := &a.wins[0]
+	for i := range a.wins {
+		w := &a.wins[i]
+		if w.n > 0 && w.start == start {
+			w.used = a.tick
+			return w, nil
+		}
+		if w.used < lru.used {
+			lru = w
+		}
+	}
+	n := int(min(readWindow, a.dev.Size()-start))
+	lru.n = 0
+	if _, err := a.dev.ReadAt(lru.buf[:n], start); err != nil {
+		return nil, err
+	}
+	lru.start, lru.n, lru.used = start, n, a.tick
+	return lru, nil
+}
+
+// exact reads p at pos through a window's memory, only the aligned
+// blocks that hold it.
+func (a *alignedReader) exact(p []byte, pos int64) (int, error) {
+	align := int64(a.dev.Align())
+	buf := a.wins[0].buf
+	a.wins[0].n = 0
+	n := 0
+	for n < len(p) && pos+int64(n) < a.dev.Size() {
+		at := pos + int64(n)
+		start := at / align * align
+		end := min(a.dev.Size(), start+int64(len(buf)), (at+int64(len(p)-n)+align-1)/align*align)
+		if _, err := a.dev.ReadAt(buf[:end-start], start); err != nil {
 			return n, err
 		}
-		n += copy(p[n:], a.buf[pos-start:end-start])
+		n += copy(p[n:], buf[at-start:end-start])
+	}
+	if n < len(p) {
+		return n, io.EOF
 	}
 	return n, nil
 }

@@ -1,8 +1,12 @@
 package flash
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,8 +41,8 @@ func TestCheck(t *testing.T) {
 		return rep
 	}
 	rep := check()
-	if !rep.OK() || rep.Good != len(res.Selection.Files) || rep.Tiers[0] != res.Selection.Tiers[0].Included.Files {
-		t.Fatalf("Check of a fresh drive = %+v; want OK with %d files", rep, len(res.Selection.Files))
+	if n := res.Selection.Included().Files; !rep.OK() || rep.Good != n || rep.Tiers[0] != res.Selection.Tiers[0].Included.Files {
+		t.Fatalf("Check of a fresh drive = %+v; want OK with %d files", rep, n)
 	}
 
 	// Flip one byte of a file on the drive.
@@ -79,5 +83,56 @@ func TestCheck(t *testing.T) {
 		[]string{victim + ": SHA-256 differs from the library's"}, []string{"donor notes.txt"})
 	if got != want || rep.OK() {
 		t.Errorf("Check of a tampered drive: %s; want %s", got, want)
+	}
+}
+
+// memFile is a device's file in memory whose reads fail in [badFrom, badTo).
+type memFile struct {
+	data           []byte
+	badFrom, badTo int64
+}
+
+func (m *memFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < m.badTo && off+int64(len(p)) > m.badFrom {
+		return 0, errors.New("bad sector")
+	}
+	return copy(p, m.data[off:]), nil
+}
+func (m *memFile) WriteAt(p []byte, off int64) (int, error) { return copy(m.data[off:], p), nil }
+func (m *memFile) Close() error                             { return nil }
+func (m *memFile) Sync() error                              { return nil }
+func (m *memFile) Fd() uintptr                              { return ^uintptr(0) }
+
+// TestReaderWindows reads a device at random through Reader: every piece
+// as the device holds it, across windows and at the end, and a bad sector
+// fails only the reads that touch it, not those beside it in its window.
+func TestReaderWindows(t *testing.T) {
+	const size = 3*readWindow + 5*512
+	f := &memFile{data: noise(7, size), badFrom: readWindow + 8192, badTo: readWindow + 8192 + 512}
+	dev := &Device{f: f, path: "mem", size: size, sector: 512, align: 512}
+	r, release, err := dev.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		off := rng.Int64N(size)
+		p := make([]byte, rng.IntN(3*readWindow/2))
+		n, err := r.ReadAt(p, off)
+		end := min(off+int64(len(p)), size)
+		var ioErr *IOError
+		switch {
+		case off < f.badTo && end > f.badFrom:
+			if !errors.As(err, &ioErr) {
+				t.Fatalf("ReadAt(%d bytes at %d) over a bad sector = %d, %v; want an *IOError", len(p), off, n, err)
+			}
+		case end < off+int64(len(p)):
+			if err != io.EOF || int64(n) != end-off || !bytes.Equal(p[:n], f.data[off:end]) {
+				t.Fatalf("ReadAt(%d bytes at %d) past the end = %d, %v; want %d bytes and io.EOF", len(p), off, n, err, end-off)
+			}
+		case err != nil || n != len(p) || !bytes.Equal(p, f.data[off:end]):
+			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v, or other bytes than the device's", len(p), off, n, err)
+		}
 	}
 }

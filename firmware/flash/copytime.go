@@ -3,6 +3,7 @@ package flash
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"time"
 
 	"flashkiosk/firmware/library"
@@ -18,10 +19,12 @@ import (
 // docs/anonymity.md.
 func CopyTime(m *library.Manifest, date time.Time) time.Time {
 	h := sha256.New()
-	for _, f := range m.Files {
-		h.Write([]byte(f.Path))
-		h.Write([]byte{0})
-		h.Write([]byte(f.SHA256))
+	var buf []byte
+	for _, f := range m.Files() {
+		buf = append(buf[:0], f.Path...)
+		buf = append(buf, 0)
+		buf = hex.AppendEncode(buf, f.SHA256[:])
+		h.Write(buf)
 	}
 	sum := h.Sum(nil)
 	day := 1 + binary.LittleEndian.Uint16(sum[0:])%14

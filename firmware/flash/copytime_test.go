@@ -1,6 +1,8 @@
 package flash
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +15,15 @@ import (
 func TestCopyTime(t *testing.T) {
 	date := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	m := func(sum string) *library.Manifest {
-		return &library.Manifest{Files: []library.File{{Path: "a.html", SHA256: sum}, {Path: "b/c.mp4", SHA256: "00"}}}
+		t.Helper()
+		doc := fmt.Sprintf(`{"format":1,"name":"t","date":"2026-11-25","tiers":[{"tier":1,"paths":["**"]}],`+
+			`"files":[{"path":"a.html","size":1,"sha256":"%s","tier":1},{"path":"b/c.mp4","size":1,"sha256":"%s","tier":1}],"folders":[]}`,
+			strings.Repeat(sum, 32), strings.Repeat("00", 32))
+		m, err := library.ParseManifest([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
 	}
 	seen := map[time.Time]bool{}
 	for _, sum := range []string{"11", "12", "13", "14", "15", "16"} {

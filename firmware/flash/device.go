@@ -1,6 +1,7 @@
 package flash
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -18,6 +19,9 @@ type Device struct {
 	align  int   // alignment of memory, offsets and lengths for direct I/O
 	direct bool  // opened with O_DIRECT
 	block  bool  // a block device
+	// holes: an image file emptied for a zero fill, which reads as zeros
+	// wherever nothing is written, so that zeros are left as holes.
+	holes bool
 }
 
 // file is the part of *os.File a Device uses.
@@ -86,7 +90,7 @@ func (d *Device) Sync() error {
 // which no volume uses, so that nothing of what the file held survives
 // there either.
 func (d *Device) clearTail() error {
-	if d.tail == 0 {
+	if d.tail == 0 || d.holes {
 		return nil
 	}
 	if _, err := d.f.WriteAt(make([]byte, d.tail), d.size); err != nil {
@@ -110,6 +114,35 @@ func (d *Device) checkTail() error {
 		}
 	}
 	return nil
+}
+
+// holeBlock is the unit in which an emptied image file is left with
+// holes: the block of the file systems that hold image files.
+const holeBlock = 4096
+
+// writeData writes the blocks of p, at off, that are not all zeros: an
+// emptied image file already reads as zeros everywhere else, and its
+// zeros stay holes. zeros is at least as long as p and holds only zeros.
+func (d *Device) writeData(p []byte, off int64, zeros []byte) (int, error) {
+	blk := max(holeBlock, d.align)
+	if len(p)%blk != 0 || off%int64(blk) != 0 {
+		return d.WriteAt(p, off) // a piece of a block, on a retry
+	}
+	for i := 0; i < len(p); {
+		if bytes.Equal(p[i:i+blk], zeros[:blk]) {
+			i += blk
+			continue
+		}
+		j := i + blk
+		for j < len(p) && !bytes.Equal(p[j:j+blk], zeros[:blk]) {
+			j += blk
+		}
+		if n, err := d.WriteAt(p[i:j], off+int64(i)); err != nil {
+			return i + n, err
+		}
+		i = j
+	}
+	return len(p), nil
 }
 
 // Close closes the device.

@@ -124,6 +124,24 @@ func (d *Device) dropCache() error {
 	return unix.Fadvise(int(d.f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
 
+// empty drops every block of an image file, keeping its size: it then
+// reads as zeros, nothing of what it held survives, and a job writes only
+// what is not zero (writeData), leaving the rest as holes.
+func (d *Device) empty() error {
+	if d.block {
+		return fmt.Errorf("BUG: empty a block device %s", d.path)
+	}
+	fd := int(d.f.Fd())
+	if err := unix.Ftruncate(fd, 0); err != nil {
+		return &IOError{Op: "truncate", Offset: 0, Err: err}
+	}
+	if err := unix.Ftruncate(fd, d.size+d.tail); err != nil {
+		return &IOError{Op: "truncate", Offset: d.size + d.tail, Err: err}
+	}
+	d.holes = true
+	return nil
+}
+
 // blkGetDiskSeq is BLKGETDISKSEQ, _IOR(0x12, 128, __u64) in the generic
 // ioctl encoding of arm, arm64 and amd64 (Linux 5.15 on).
 const blkGetDiskSeq = 0x80081280

@@ -33,6 +33,22 @@ func Open(path string, readOnly bool) (*Device, error) {
 
 func (d *Device) dropCache() error { return nil }
 
+// empty drops every byte of the image file, keeping its size.
+func (d *Device) empty() error {
+	f, ok := d.f.(*os.File)
+	if !ok {
+		return fmt.Errorf("BUG: empty %s: not a file", d.path)
+	}
+	if err := f.Truncate(0); err != nil {
+		return &IOError{Op: "truncate", Offset: 0, Err: err}
+	}
+	if err := f.Truncate(d.size + d.tail); err != nil {
+		return &IOError{Op: "truncate", Offset: d.size + d.tail, Err: err}
+	}
+	d.holes = true
+	return nil
+}
+
 func alignedBuffer(n int) ([]byte, func(), error) {
 	b := make([]byte, n+4096)
 	off := (4096 - int(uintptr(unsafe.Pointer(&b[0]))%4096)) % 4096

@@ -23,7 +23,7 @@ func (e *FakeError) Error() string {
 
 // IOError is a read or write the drive failed, at a byte offset.
 type IOError struct {
-	Op     string // "read" or "write"
+	Op     string // "read", "write", "flush" or "truncate"
 	Offset int64
 	Err    error
 }

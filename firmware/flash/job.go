@@ -77,6 +77,10 @@ type Options struct {
 	Fake     FakePolicy // what to do with a fake drive
 	Progress func(Progress)
 	Now      func() time.Time // the clock; time.Now if nil
+	// VolumeID and DiskID are the volume's ID and the MBR's disk
+	// signature; 0, as on every real drive, for random ones. Fixed,
+	// two writes of a library are byte for byte the same.
+	VolumeID, DiskID uint32
 }
 
 // Result is what a finished job did.
@@ -146,22 +150,14 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}
-	var entries []fat.Entry
-	for _, f := range res.Selection.Folders {
-		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
-	}
-	for _, f := range res.Selection.Files {
-		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
-	}
-	layout, err := fat.Plan(size, entries, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
-		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time())})
+	layout, err := plan(size, res.Selection, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time()), VolumeID: opts.VolumeID, DiskID: opts.DiskID})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
 	}
 	res.VolumeID = layout.VolumeID()
 	size = layout.Geometry().DiskBytes()
-	files := res.Selection.Files
-	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.Open(files[i].Path) }
+	src := func(_ int, p string) (io.ReadCloser, error) { return opts.Library.Open(p) }
 	var fill fat.Fill
 	if opts.Wipe == WipeRandom {
 		fill = newRandomFill().fill
@@ -190,6 +186,17 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		return res, err
 	}
 	defer releaseHeld()
+	// An image file to be zero-filled is emptied first: what it held is
+	// gone at once, and the zeros of free space, gaps and slack need not
+	// be written, so that they stay holes and the file takes little more
+	// of its disk than the library. A drive gets every byte written.
+	write := dev.WriteAt
+	if !dev.Block() && opts.Wipe == WipeZero {
+		if err := dev.empty(); err != nil {
+			return res, err
+		}
+		write = func(p []byte, off int64) (int, error) { return dev.writeData(p, off, zeros) }
+	}
 	err = pipeline(ctx, pool, size, dev.Align(),
 		func(buf []byte, off int64) ([]byte, error) {
 			// Free space and gaps are written from a buffer that stays zero:
@@ -208,8 +215,10 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 			return buf, nil
 		},
 		func(buf []byte, off int64) error {
-			if err := transfer(dev.WriteAt, buf, off, dev.Align()); err != nil {
-				return err
+			if !dev.holes || &buf[0] != &zeros[0] {
+				if err := transfer(write, buf, off, dev.Align()); err != nil {
+					return err
+				}
 			}
 			progress(off + int64(len(buf)))
 			return nil
@@ -252,6 +261,21 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	res.Verify = opts.Now().Sub(start)
 	res.Bytes = size
 	return res, nil
+}
+
+// plan lays out a disk of diskBytes holding what sel chose. The entries
+// the planner takes are made here, just before it, and left to it: their
+// paths are the manifest's own strings, not copies.
+func plan(diskBytes int64, sel *library.Selection, opts fat.Options) (*fat.Layout, error) {
+	total := sel.Included()
+	entries := make([]fat.Entry, 0, total.Folders+total.Files)
+	for f := range sel.Folders() {
+		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
+	}
+	for _, f := range sel.Files() {
+		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
+	}
+	return fat.Plan(diskBytes, entries, opts)
 }
 
 // heldBlocks are the blocks that make a drive hold a volume: the MBR and

@@ -3,7 +3,6 @@ package library
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -80,22 +79,25 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	if err != nil {
 		return nil, err
 	}
-	items, err := scan(src, opts.Skipped)
+	list, err := scan(src, opts.Skipped)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(items, func(it item) bool { return !it.dir }) {
+	if list.files == 0 {
 		return nil, &SourceError{Path: src, Reason: "holds no files"}
 	}
-	if err := checkTree(items); err != nil {
+	if err := checkTree(list); err != nil {
 		return nil, &SourceError{Path: src, Reason: err.Error()}
 	}
-	if tiers, err = assignTiers(tiers, items); err != nil {
+	if tiers, err = assignTiers(tiers, list, list.setTier); err != nil {
 		return nil, &SourceError{Path: filepath.Join(src, TiersFile), Reason: err.Error()}
 	}
-	slices.SortFunc(items, compareItems)
+	order := make([]uint32, list.count()) // the items in manifest order
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return compareItems(list.at(int(a)), list.at(int(b))) })
 
-	m := &Manifest{Format: FormatVersion, Name: name, Date: date.Format(dateLayout), Tiers: tiers}
 	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".building-")
 	if err != nil {
 		return nil, err
@@ -106,27 +108,7 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 			os.RemoveAll(tmp)
 		}
 	}()
-	buf := make([]byte, copyBuffer)
-	for _, it := range items {
-		dst := filepath.Join(tmp, ContentDir, filepath.FromSlash(it.path))
-		if it.dir {
-			m.Folders = append(m.Folders, Folder{Path: it.path, Tier: it.tier})
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		sum, err := addFile(ctx, filepath.Join(src, filepath.FromSlash(it.path)), dst, it.size, buf)
-		if err != nil {
-			return nil, err
-		}
-		m.Files = append(m.Files, File{Path: it.path, Size: it.size, SHA256: sum, Tier: it.tier})
-	}
-	data, err := m.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(tmp, ManifestFile), data, 0o644, true); err != nil {
+	if err := writeLibrary(ctx, src, tmp, name, date.Format(dateLayout), tiers, list, order); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -142,6 +124,52 @@ func Build(ctx context.Context, src, out string, opts BuildOptions) (*Library, e
 	}
 	done = true
 	return Open(out)
+}
+
+// writeLibrary puts the items of list, in the order given, into the
+// content folder of the new library dir, and writes its manifest as it
+// goes: nothing of the manifest but one file is in memory at a time.
+func writeLibrary(ctx context.Context, src, dir, name, date string, tiers []Tier, list *sourceList, order []uint32) error {
+	mf, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer mf.Close()
+	w, err := newManifestWriter(mf, name, date, tiers)
+	if err != nil {
+		return err
+	}
+	var folders []Folder
+	buf := make([]byte, copyBuffer)
+	for _, i := range order {
+		it := list.at(int(i))
+		dst := filepath.Join(dir, ContentDir, filepath.FromSlash(it.path))
+		if it.dir {
+			folders = append(folders, Folder{Path: it.path, Tier: it.tier})
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		sum, err := addFile(ctx, filepath.Join(src, filepath.FromSlash(it.path)), dst, it.size, buf)
+		if err != nil {
+			return err
+		}
+		w.file(File{Path: it.path, Size: it.size, SHA256: sum, Tier: it.tier})
+	}
+	for _, d := range folders {
+		w.folder(d)
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	if err := mf.Sync(); err != nil {
+		return err
+	}
+	if err := mf.Close(); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
 // checkFolders makes src and out absolute and checks them: src a folder,
@@ -187,10 +215,45 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// sourceList is what scan found in a source folder, held as compactly as
+// a manifest holds it: a library of a million files is built in about the
+// memory its manifest takes, not in a million structs and strings.
+type sourceList struct {
+	paths pathTable
+	sizes column[uint32]
+	kinds column[uint32] // the tier, with dirFlag for an empty folder
+	files int
+}
+
+const dirFlag = 1 << 31
+
+func (s *sourceList) add(p string, size int64, dir bool) {
+	s.paths.add(p)
+	s.sizes.add(uint32(size))
+	if dir {
+		s.kinds.add(dirFlag)
+	} else {
+		s.kinds.add(0)
+		s.files++
+	}
+}
+
+func (s *sourceList) count() int { return s.paths.len() }
+
+func (s *sourceList) at(i int) item {
+	k := s.kinds.at(i)
+	return item{path: s.paths.path(i), size: int64(s.sizes.at(i)), dir: k&dirFlag != 0, tier: int(k &^ dirFlag), n: i}
+}
+
+func (s *sourceList) setTier(i, tier int) {
+	k := s.kinds.ptr(i)
+	*k = *k&dirFlag | uint32(tier)
+}
+
 // scan walks src in sorted order and returns its files and empty folders
 // with tier 0, refusing anything a FAT32 drive cannot hold.
-func scan(src string, skipped func(string)) ([]item, error) {
-	var items []item
+func scan(src string, skipped func(string)) (*sourceList, error) {
+	list := &sourceList{}
 	full := map[string]bool{} // folders with content
 	var dirs []string
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -238,7 +301,7 @@ func scan(src string, skipped func(string)) ([]item, error) {
 		if info.Size() > fat.MaxFileSize {
 			return &SourceError{Path: p, Reason: tooLarge(d.Name(), info.Size())}
 		}
-		items = append(items, item{path: rel, size: info.Size()})
+		list.add(rel, info.Size(), false)
 		return nil
 	})
 	if err != nil {
@@ -246,10 +309,11 @@ func scan(src string, skipped func(string)) ([]item, error) {
 	}
 	for _, d := range dirs {
 		if !full[d] {
-			items = append(items, item{path: d, dir: true})
+			list.add(d, 0, true)
 		}
 	}
-	return items, nil
+	list.paths.seal()
+	return list, nil
 }
 
 // irregular names a file type a library cannot hold, with what to do
@@ -293,28 +357,29 @@ func shellQuote(s string) string {
 // addFile puts the source file src at dst, hard-linked or else copied,
 // and returns the SHA-256 of what is now at dst. size is what the file had
 // when the source was checked; a file that changed since is an error.
-func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (string, error) {
+func addFile(ctx context.Context, src, dst string, size int64, buf []byte) (sum [sha256.Size]byte, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
+		return sum, err
 	}
 	h := sha256.New()
 	var n int64
 	if err := os.Link(src, dst); err == nil {
 		f, _, _, err := openRegular(dst)
 		if err != nil {
-			return "", err
+			return sum, err
 		}
 		defer f.Close()
 		if n, err = io.CopyBuffer(h, ctxReader{ctx, f}, buf); err != nil {
-			return "", fmt.Errorf("hash %s: %w", src, err)
+			return sum, fmt.Errorf("hash %s: %w", src, err)
 		}
 	} else if n, err = copyFile(ctx, src, dst, h, buf); err != nil {
-		return "", err
+		return sum, err
 	}
 	if n != size {
-		return "", &SourceError{Path: src, Reason: fmt.Sprintf("changed while the library was built (%d bytes, then %d)", size, n)}
+		return sum, &SourceError{Path: src, Reason: fmt.Sprintf("changed while the library was built (%d bytes, then %d)", size, n)}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // copyFile copies src to a new file dst, feeding what it copies to h.

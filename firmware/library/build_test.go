@@ -63,20 +63,20 @@ paths = ["films"]
 		t.Errorf("Build tiers = %+v; want %+v", m.Tiers, wantTiers)
 	}
 	wantFiles := []File{
-		{"index.html", 11, sha("<h1>hi</h1>"), 1},
-		{"위키/대문.html", 12, sha("대한민국"), 1},
-		{"위키/문서/가.html", 3, sha("가"), 1},
-		{"films/a.mkv", 6, sha("film a"), 2},
-		{"films/extra/b.srt", 3, sha("sub"), 2},
-		{"readme.txt", 7, sha("read me"), 3},
+		file("index.html", "<h1>hi</h1>", 1),
+		file("위키/대문.html", "대한민국", 1),
+		file("위키/문서/가.html", "가", 1),
+		file("films/a.mkv", "film a", 2),
+		file("films/extra/b.srt", "sub", 2),
+		file("readme.txt", "read me", 3),
 	}
-	if !reflect.DeepEqual(m.Files, wantFiles) {
-		t.Errorf("Build files = %+v; want %+v", m.Files, wantFiles)
+	if got := filesOf(m); !reflect.DeepEqual(got, wantFiles) {
+		t.Errorf("Build files = %+v; want %+v", got, wantFiles)
 	}
 	// photos held only junk, so it is an empty folder now.
 	wantFolders := []Folder{{"films/empty", 2}, {"deep", 3}, {"photos", 3}, {"빈 폴더", 3}, {"사진", 3}}
-	if !reflect.DeepEqual(m.Folders, wantFolders) {
-		t.Errorf("Build folders = %+v; want %+v", m.Folders, wantFolders)
+	if got := foldersOf(m); !reflect.DeepEqual(got, wantFolders) {
+		t.Errorf("Build folders = %+v; want %+v", got, wantFolders)
 	}
 	if got := l.Time(); !got.Equal(testDate) {
 		t.Errorf("Time() = %v; want %v", got, testDate)
@@ -86,8 +86,8 @@ paths = ["films"]
 	if err != nil {
 		t.Fatalf("Open(%s) = %v; want no error", out, err)
 	}
-	if !reflect.DeepEqual(again.Manifest, m) {
-		t.Errorf("Open(%s) manifest = %+v; want %+v", out, again.Manifest, m)
+	if diff := sameManifest(again.Manifest, m); diff != "" {
+		t.Errorf("Open(%s) manifest differs from Build's: %s", out, diff)
 	}
 	if err := again.Verify(context.Background()); err != nil {
 		t.Errorf("Verify() = %v; want no error", err)
@@ -159,7 +159,7 @@ paths = ['w*/**']`, map[string]int{"wiki/sub/c.png": 1, "films/x.mkv": 2}, 2},
 				t.Errorf("Build tiers = %d; want %d", got, tt.nTier)
 			}
 			got := map[string]int{}
-			for _, it := range l.Manifest.items() {
+			for it := range l.Manifest.items() {
 				got[it.path] = it.tier
 			}
 			for p, want := range tt.want {

@@ -3,6 +3,7 @@ package library
 import (
 	"errors"
 	"fmt"
+	"iter"
 
 	"flashkiosk/firmware/fat"
 )
@@ -15,11 +16,47 @@ type Space interface {
 	Add(path string, size int64, dir bool) (bool, error)
 }
 
-// Selection is what Fit chose for one drive.
+// Selection is what Fit chose for one drive: a set of the manifest's files
+// and empty folders, one bit each.
 type Selection struct {
-	Files   []File          // in manifest order
-	Folders []Folder        // empty folders, in manifest order
 	Tiers   []TierSelection // one for each tier, in order
+	m       *Manifest
+	files   bitmap
+	folders bitmap
+}
+
+// Files yields the files chosen, in manifest order, with their index in
+// the manifest.
+func (s *Selection) Files() iter.Seq2[int, File] {
+	return func(yield func(int, File) bool) {
+		for i := range s.m.NumFiles() {
+			if s.files.has(i) && !yield(i, s.m.File(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Folders yields the empty folders chosen, in manifest order.
+func (s *Selection) Folders() iter.Seq[Folder] {
+	return func(yield func(Folder) bool) {
+		for i := range s.m.folders.len() {
+			if s.folders.has(i) && !yield(s.m.folder(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Included is what the drive gets of the whole library.
+func (s *Selection) Included() Count {
+	var c Count
+	for _, t := range s.Tiers {
+		c.Files += t.Included.Files
+		c.Folders += t.Included.Folders
+		c.Bytes += t.Included.Bytes
+	}
+	return c
 }
 
 // TierSelection is how much of one tier a selection holds.
@@ -53,12 +90,12 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 	if f, ok := space.(interface{ Free() int64 }); ok {
 		have = f.Free()
 	}
-	counts := m.Counts()
-	sel := &Selection{Tiers: make([]TierSelection, len(counts))}
+	counts := m.counts
+	sel := &Selection{Tiers: make([]TierSelection, len(counts)), m: m, files: newBitmap(m.NumFiles()), folders: newBitmap(m.folders.len())}
 	for i, c := range counts {
 		sel.Tiers[i] = TierSelection{Tier: i + 1, Total: c}
 	}
-	for _, it := range m.items() {
+	for it := range m.items() {
 		fits, err := space.Add(it.path, it.size, it.dir)
 		if err != nil {
 			return nil, fmt.Errorf("fit %q: %w", it.path, err)
@@ -71,9 +108,9 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 		}
 		sel.Tiers[it.tier-1].Included.add(it)
 		if it.dir {
-			sel.Folders = append(sel.Folders, m.Folders[it.n])
+			sel.folders.set(it.n)
 		} else {
-			sel.Files = append(sel.Files, m.Files[it.n])
+			sel.files.set(it.n)
 		}
 	}
 	return sel, nil
@@ -84,7 +121,7 @@ func Fit(m *Manifest, space Space) (*Selection, error) {
 func FitDrive(m *Manifest, diskBytes int64, sectorSize int, label string) (*Selection, error) {
 	g, err := fat.NewGeometry(diskBytes, sectorSize)
 	if errors.Is(err, fat.ErrTooSmall) {
-		return nil, &TooSmallError{Need: m.Counts()[0].Bytes, Have: 0}
+		return nil, &TooSmallError{Need: m.counts[0].Bytes, Have: 0}
 	}
 	if err != nil {
 		return nil, err
@@ -96,45 +133,39 @@ func FitDrive(m *Manifest, diskBytes int64, sectorSize int, label string) (*Sele
 const driveStep = 1 << 20
 
 // SmallestDrive returns the smallest disk size, in whole MiB, from which
-// on every larger disk up to MaxDriveBytes FitDrive's selection satisfies
-// want (a disk too small for tier 1 never does); ok is false when not even
-// the largest does. A larger disk does not always hold more: from some
-// sizes on Windows formats with larger clusters, which waste more room per
-// file. So the search goes through runs of disk sizes with one cluster
-// size, from the largest run down, and stops in the first run that is not
-// good all through.
-func SmallestDrive(m *Manifest, sectorSize int, label string, want func(*Selection) bool) (size int64, ok bool, err error) {
-	good := func(mib int64) (bool, error) {
-		sel, err := FitDrive(m, mib*driveStep, sectorSize, label)
-		var small *TooSmallError
-		if errors.As(err, &small) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		return want(sel), nil
-	}
+// on every larger disk up to MaxDriveBytes FitDrive's selection holds all
+// of tiers 1 to tiers (all of it if tiers is the number of tiers or more);
+// ok is false when not even the largest does. A
+// larger disk does not always hold more: from some sizes on Windows formats
+// with larger clusters, which waste more room per file. So the search goes
+// through runs of disk sizes with one cluster size, from the largest run
+// down, and stops in the first run that is not good all through.
+//
+// Within a run, a disk gets those tiers when their files and folders,
+// which come first in manifest order, take no more clusters than it has:
+// what they take is counted once per run, not by a Fit for every size
+// tried, which for a library of a million files took a minute.
+func SmallestDrive(m *Manifest, sectorSize int, label string, tiers int) (size int64, ok bool, err error) {
 	runs := clusterRuns(sectorSize)
 	best := int64(0)
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
-		if ok, err := good(r.last); err != nil || !ok {
-			if err != nil {
-				return 0, false, err
-			}
+		g, err := fat.NewGeometry(r.last*driveStep, sectorSize)
+		if err != nil {
+			return 0, false, err
+		}
+		need, fits, err := clustersOf(m, g, label, tiers)
+		if err != nil {
+			return 0, false, err
+		}
+		if !fits {
 			break
 		}
-		// Within a run a larger disk has at least as many clusters of
-		// the same size, so good turns true once and stays so.
+		// Within a run a larger disk has at least as many clusters.
 		lo, hi := r.first, r.last
 		for lo < hi {
 			mid := lo + (hi-lo)/2
-			ok, err := good(mid)
-			if err != nil {
-				return 0, false, err
-			}
-			if ok {
+			if g, err := fat.NewGeometry(mid*driveStep, sectorSize); err == nil && int64(g.Clusters) >= need {
 				hi = mid
 			} else {
 				lo = mid + 1
@@ -146,6 +177,23 @@ func SmallestDrive(m *Manifest, sectorSize int, label string, want func(*Selecti
 		}
 	}
 	return best * driveStep, best > 0, nil
+}
+
+// clustersOf counts the clusters that the files and folders of tiers 1 to
+// tiers take on a volume of geometry g (and of its cluster size), and
+// whether they fit on it.
+func clustersOf(m *Manifest, g fat.Geometry, label string, tiers int) (int64, bool, error) {
+	b := fat.NewBudget(g, label)
+	for it := range m.items() {
+		if it.tier > tiers {
+			break
+		}
+		fits, err := b.Add(it.path, it.size, it.dir)
+		if err != nil || !fits {
+			return 0, false, err
+		}
+	}
+	return b.Used() / g.ClusterSize(), true, nil
 }
 
 // sizeRun is a run of disk sizes, in MiB, that get one cluster size.

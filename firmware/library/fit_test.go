@@ -23,18 +23,18 @@ func (s *byteSpace) Add(path string, size int64, dir bool) (bool, error) {
 
 // fitManifest has a small tier 1, a later file too large for most
 // drives followed by smaller ones, and an empty folder.
-func fitManifest() *Manifest {
-	return &Manifest{
+func fitManifest(t *testing.T) *Manifest {
+	return (&manifestJSON{
 		Format: 1, Name: "fit", Date: "2026-11-25",
 		Tiers: []Tier{{Number: 1, Paths: []string{"core"}}, {Number: 2, Paths: []string{"films"}}, {Number: 3, Paths: []string{"**"}}},
-		Files: []File{
+		Files: []fileDoc{
 			{"core/a", 100, sha("a"), 1},
 			{"films/big", 500, sha("b"), 2},
 			{"films/small", 50, sha("s"), 2},
 			{"extra/x", 30, sha("x"), 3},
 		},
-		Folders: []Folder{{"films/empty", 2}},
-	}
+		Folders: []folderDoc{{"films/empty", 2}},
+	}).parse(t)
 }
 
 func TestFit(t *testing.T) {
@@ -48,14 +48,14 @@ func TestFit(t *testing.T) {
 		{650, []string{"core/a", "films/big", "films/small"}, []Count{{1, 0, 100}, {2, 1, 550}, {0, 0, 0}}},
 		{680, []string{"core/a", "films/big", "films/small", "extra/x"}, []Count{{1, 0, 100}, {2, 1, 550}, {1, 0, 30}}},
 	}
-	m := fitManifest()
+	m := fitManifest(t)
 	for _, tt := range tests {
 		sel, err := Fit(m, &byteSpace{tt.space})
 		if err != nil {
 			t.Fatalf("Fit(%d bytes) = %v; want a selection", tt.space, err)
 		}
 		var files []string
-		for _, f := range sel.Files {
+		for _, f := range sel.Files() {
 			files = append(files, f.Path)
 		}
 		if !reflect.DeepEqual(files, tt.files) {
@@ -83,7 +83,7 @@ type failSpace struct{}
 func (failSpace) Add(string, int64, bool) (bool, error) { return false, errors.New("full of bees") }
 
 func TestFitPassesErrors(t *testing.T) {
-	_, err := Fit(fitManifest(), failSpace{})
+	_, err := Fit(fitManifest(t), failSpace{})
 	if err == nil || err.Error() != `fit "core/a": full of bees` {
 		t.Errorf("Fit(failing space) = %v; want the space's error with the path", err)
 	}
@@ -91,19 +91,19 @@ func TestFitPassesErrors(t *testing.T) {
 
 // mib builds a manifest of files with the given sizes in MiB, tier i+1
 // for the i-th list.
-func mib(tiers ...[]int64) *Manifest {
-	m := &Manifest{Format: 1, Name: "drives", Date: "2026-11-25"}
+func mib(t *testing.T, tiers ...[]int64) *Manifest {
+	m := &manifestJSON{Format: 1, Name: "drives", Date: "2026-11-25"}
 	for i, sizes := range tiers {
 		m.Tiers = append(m.Tiers, Tier{Number: i + 1, Paths: []string{fmt.Sprintf("t%d", i+1)}})
 		for j, s := range sizes {
-			m.Files = append(m.Files, File{fmt.Sprintf("t%d/f%02d", i+1, j), s << 20, sha("x"), i + 1})
+			m.Files = append(m.Files, fileDoc{fmt.Sprintf("t%d/f%02d", i+1, j), s << 20, sha("x"), i + 1})
 		}
 	}
-	return m
+	return m.parse(t)
 }
 
 func TestFitDrive(t *testing.T) {
-	m := mib([]int64{40, 40}, []int64{200, 10, 10}, []int64{1000})
+	m := mib(t, []int64{40, 40}, []int64{200, 10, 10}, []int64{1000})
 	tests := []struct {
 		disk     int64
 		tooSmall bool
@@ -141,14 +141,15 @@ func TestFitDrive(t *testing.T) {
 }
 
 func TestSmallestDrive(t *testing.T) {
-	m := mib([]int64{40, 40}, []int64{200, 10, 10})
+	m := mib(t, []int64{40, 40}, []int64{200, 10, 10})
 	tier1 := func(*Selection) bool { return true }
 	all := func(s *Selection) bool { return s.Complete() }
 	for _, tt := range []struct {
-		name string
-		want func(*Selection) bool
-	}{{"tier 1", tier1}, {"everything", all}} {
-		size, ok, err := SmallestDrive(m, 512, "", tt.want)
+		name  string
+		tiers int
+		want  func(*Selection) bool
+	}{{"tier 1", 1, tier1}, {"everything", 2, all}} {
+		size, ok, err := SmallestDrive(m, 512, "", tt.tiers)
 		if err != nil || !ok {
 			t.Fatalf("SmallestDrive(%s) = %d, %v, %v; want a size", tt.name, size, ok, err)
 		}
@@ -159,9 +160,9 @@ func TestSmallestDrive(t *testing.T) {
 			t.Errorf("SmallestDrive(%s) = %d; want the first size that fits", tt.name, size)
 		}
 	}
-	_, ok, err := SmallestDrive(mib([]int64{4000}, []int64{4000}), 512, "", func(*Selection) bool { return false })
-	if ok || err != nil {
-		t.Errorf("SmallestDrive(never) = %v, %v; want not ok", ok, err)
+	everything, _, _ := SmallestDrive(m, 512, "", 2)
+	if size, ok, err := SmallestDrive(m, 512, "", 3); size != everything || !ok || err != nil {
+		t.Errorf("SmallestDrive(a tier more than the library has) = %d, %v, %v; want %d, as for everything", size, ok, err, everything)
 	}
 }
 
@@ -181,24 +182,25 @@ func TestSmallestDriveLargerClusters(t *testing.T) {
 			break
 		}
 	}
-	m := &Manifest{Format: 1, Name: "clusters", Date: "2026-11-25", Tiers: []Tier{{Number: 1, Paths: []string{"**"}}}}
+	doc := &manifestJSON{Format: 1, Name: "clusters", Date: "2026-11-25", Tiers: []Tier{{Number: 1, Paths: []string{"**"}}}}
 	g, err := fat.NewGeometry(smallDisk, 512)
 	if err != nil || g.ClusterSize() != 2048 {
 		t.Fatalf("NewGeometry(%d MiB) = %d-byte clusters, %v; want 2048", smallDisk>>20, g.ClusterSize(), err)
 	}
 	b := fat.NewBudget(g, "")
 	for i := range small {
-		m.Files = append(m.Files, File{fmt.Sprintf("s/%04d", i), 1, sha("x"), 1})
-		if ok, err := b.Add(m.Files[i].Path, 1, false); !ok || err != nil {
+		doc.Files = append(doc.Files, fileDoc{fmt.Sprintf("s/%04d", i), 1, sha("x"), 1})
+		if ok, err := b.Add(doc.Files[i].Path, 1, false); !ok || err != nil {
 			t.Fatal(err)
 		}
 	}
-	m.Files = append([]File{{"big", b.Free() - 64<<10, sha("b"), 1}}, m.Files...)
+	doc.Files = append([]fileDoc{{"big", b.Free() - 64<<10, sha("b"), 1}}, doc.Files...)
+	m := doc.parse(t)
 	all := func(s *Selection) bool { return s.Complete() }
 	if !fits(t, m, smallDisk, all) || fits(t, m, smallDisk+1<<20, all) {
 		t.Fatalf("test manifest does not fit on %d MiB only; fix the test", smallDisk>>20)
 	}
-	size, ok, err := SmallestDrive(m, 512, "", all)
+	size, ok, err := SmallestDrive(m, 512, "", 1)
 	if err != nil || !ok || size <= smallDisk+1<<20 {
 		t.Fatalf("SmallestDrive() = %d, %v, %v; want above %d, from where every drive fits", size, ok, err, smallDisk+1<<20)
 	}

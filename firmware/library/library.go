@@ -1,9 +1,9 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -20,49 +20,106 @@ import (
 // Opening does not read the files; Verify does.
 type Library struct {
 	Dir      string    // the library folder
-	Manifest *Manifest // checked; do not change it
+	Manifest *Manifest // checked
 
-	root     *os.File       // the open folder Dir, beneath which content is opened
-	raw      []byte         // the manifest's exact bytes, which the signature covers
-	date     time.Time      // the manifest's date
-	index    map[string]int // file path -> index in Manifest.Files
-	verified verifiedSet    // files that passed their SHA-256, see verified.go
+	root     *os.File          // the open folder Dir, beneath which content is opened
+	sum      [sha256.Size]byte // SHA-256 of the manifest's bytes as parsed
+	sig      *signature        // the signature file as Open found it, if sigErr is nil
+	sigErr   error             // why there is none: wraps fs.ErrNotExist if there is no file
+	sigHash  []byte            // the hash of the manifest's bytes that checking sig needs
+	date     time.Time         // the manifest's date
+	verified verifiedSet       // files that passed their SHA-256, see verified.go
 }
 
-// Open reads and checks the manifest of the library in dir. A manifest
-// that breaks any rule of the format, is not a regular file or is larger
-// than MaxManifestSize gives a *CorruptManifestError.
+// Open reads and checks the manifest of the library in dir, as a stream:
+// the manifest's bytes are never all in memory, only its compact form. The
+// signature file is read first, so that the one pass over the manifest
+// also computes what checking the signature needs (see CheckSignature). A
+// manifest that breaks any rule of the format, is not a regular file or
+// is larger than MaxManifestSize gives a *CorruptManifestError.
 func Open(dir string) (*Library, error) {
 	file := filepath.Join(dir, ManifestFile)
 	// Build writes no link, so a link here is refused, not followed.
-	raw, err := regfile.ReadFile(file, regfile.Refuse, MaxManifestSize)
+	f, err := regfile.Open(file, regfile.Refuse)
 	var notRegular *regfile.NotRegularError
-	var tooLarge *regfile.TooLargeError
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("%s is not a library: no %s", dir, ManifestFile)
-	case errors.As(err, &notRegular), errors.As(err, &tooLarge):
+	case errors.As(err, &notRegular):
 		return nil, &CorruptManifestError{File: file, Err: err}
 	case err != nil:
 		return nil, err
 	}
-	m, err := parseManifest(raw)
+	defer f.Close()
+	l := &Library{Dir: dir}
+	l.sig, l.sigErr = readSignature(filepath.Join(dir, SignatureFile))
+	sum := sha256.New()
+	var w io.Writer = sum
+	var sigHash hash.Hash
+	if l.sigErr == nil {
+		sigHash = verifyHash(l.sig.Key, l.sig.Signature)
+		w = io.MultiWriter(sum, sigHash)
+	}
+	r, err := newLimitedReader(f, file, MaxManifestSize)
 	if err != nil {
 		return nil, &CorruptManifestError{File: file, Err: err}
 	}
-	date, err := ParseDate(m.Date)
-	if err != nil {
+	m, err := readManifest(r, w)
+	var tooLarge *regfile.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, &CorruptManifestError{File: file, Err: tooLarge}
+	case err != nil && r.err != nil: // reading failed, the manifest may be sound
+		return nil, err
+	case err != nil:
+		return nil, &CorruptManifestError{File: file, Err: err}
+	}
+	sum.Sum(l.sum[:0])
+	if sigHash != nil {
+		l.sigHash = sigHash.Sum(nil)
+	}
+	if l.date, err = ParseDate(m.Date); err != nil {
 		return nil, fmt.Errorf("BUG: checked manifest has %w", err)
 	}
-	root, err := openRoot(dir)
+	if l.root, err = openRoot(dir); err != nil {
+		return nil, err
+	}
+	l.Manifest = m
+	l.verified.n = m.NumFiles()
+	return l, nil
+}
+
+// limitedReader reads a file of at most limit bytes, failing with a
+// *regfile.TooLargeError past them, whatever the file's size claims.
+type limitedReader struct {
+	f     *os.File
+	name  string
+	limit int64
+	n     int64
+	err   error // the error reading f, other than io.EOF
+}
+
+func newLimitedReader(f *os.File, name string, limit int64) (*limitedReader, error) {
+	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	l := &Library{Dir: dir, Manifest: m, root: root, raw: raw, date: date, index: make(map[string]int, len(m.Files))}
-	for i, f := range m.Files {
-		l.index[f.Path] = i
+	if info.Size() > limit {
+		return nil, &regfile.TooLargeError{Path: name, Size: info.Size(), Limit: limit}
 	}
-	return l, nil
+	return &limitedReader{f: f, name: name, limit: limit}, nil
+}
+
+func (r *limitedReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p[:min(int64(len(p)), r.limit+1-r.n)])
+	r.n += int64(n)
+	if r.n > r.limit {
+		return 0, &regfile.TooLargeError{Path: r.name, Size: r.n, Limit: r.limit}
+	}
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
 
 // Time is the library's date at midnight: the time of every entry on a
@@ -84,17 +141,17 @@ func (l *Library) ContentPath(p string) string {
 // checksum (see blocksum.go) if this
 // library saw the unchanged file pass its SHA-256 before (see verified.go).
 func (l *Library) Open(p string) (io.ReadCloser, error) {
-	i, ok := l.index[p]
+	i, ok := l.Manifest.Lookup(p)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
-	f := l.Manifest.Files[i]
+	f := l.Manifest.File(i)
 	r, id, known, err := l.openContent(p)
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
 	}
-	c := &checkedReader{f: r, want: f, fast: newBlockSum(f.Size), lib: l, id: id, known: known}
-	if sum, ok := l.verified.lookup(p, c.id); ok && c.known {
+	c := &checkedReader{f: r, want: f, index: i, fast: newBlockSum(f.Size), lib: l, id: id, known: known}
+	if sum, ok := l.verified.lookup(i, c.id); ok && c.known {
 		c.wantFast = &sum
 	} else {
 		c.h = sha256.New()
@@ -107,6 +164,7 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 type checkedReader struct {
 	f        *os.File
 	want     File
+	index    int       // of want in the manifest
 	h        hash.Hash // SHA-256, when checking against the manifest
 	fast     *blockSum // the block checksum of what was read
 	wantFast *[16]byte // the remembered block checksum, when trusting it
@@ -147,7 +205,7 @@ func (c *checkedReader) check() error {
 		return err
 	}
 	if c.known {
-		c.lib.verified.remember(c.want.Path, c.id, sum)
+		c.lib.verified.remember(c.index, c.id, sum)
 	}
 	return nil
 }
@@ -159,8 +217,8 @@ func checkSum(want File, n int64, h hash.Hash) error {
 	if n != want.Size {
 		return &ContentError{Path: want.Path, Reason: fmt.Sprintf("size %d bytes; the manifest says %d", n, want.Size)}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
-		return &ContentError{Path: want.Path, Reason: fmt.Sprintf("SHA-256 %s; the manifest says %s", got, want.SHA256)}
+	if got := h.Sum(nil); !bytes.Equal(got, want.SHA256[:]) {
+		return &ContentError{Path: want.Path, Reason: fmt.Sprintf("SHA-256 %x; the manifest says %x", got, want.SHA256)}
 	}
 	return nil
 }
@@ -193,7 +251,7 @@ func notRegular(name string) error {
 // the first bad file in manifest order and is a *ContentError.
 func (l *Library) CheckSizes() error {
 	folders := map[string]error{} // what checkFolders found, by slash path
-	for _, f := range l.Manifest.Files {
+	for _, f := range l.Manifest.Files() {
 		rel := ContentDir + "/" + f.Path
 		err := l.checkFolders(rel, folders)
 		var info fs.FileInfo
@@ -257,7 +315,7 @@ func (l *Library) Verify(ctx context.Context) error {
 		return err
 	}
 	buf := make([]byte, copyBuffer)
-	for _, f := range l.Manifest.Files {
+	for i, f := range l.Manifest.Files() {
 		r, id, known, err := l.openContent(f.Path)
 		if err != nil {
 			return &ContentError{Path: f.Path, Reason: err.Error(), Err: err}
@@ -275,7 +333,7 @@ func (l *Library) Verify(ctx context.Context) error {
 			return err
 		}
 		if known {
-			l.verified.remember(f.Path, id, fast.Sum128())
+			l.verified.remember(i, id, fast.Sum128())
 		}
 	}
 	return nil

@@ -15,7 +15,3 @@ const (
 	// MaxKeySize bounds a key file, two short lines.
 	MaxKeySize = 4 << 10
 )
-
-// maxVerifiedSize bounds the verified-file cache, which holds about as
-// much per file as the manifest.
-const maxVerifiedSize = 2 * MaxManifestSize

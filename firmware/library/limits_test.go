@@ -94,7 +94,13 @@ func TestOutsideFilesAreBounded(t *testing.T) {
 	var badSig *BadSignatureError
 	var source *SourceError
 	openLib := func(t *testing.T, l *Library, p string) error { _, err := Open(l.Dir); return err }
-	checkSig := func(t *testing.T, l *Library, p string) error { return l.CheckSignature() }
+	checkSig := func(t *testing.T, l *Library, p string) error {
+		l, err := Open(l.Dir) // the signature file is read as the library is opened
+		if err != nil {
+			return err
+		}
+		return l.CheckSignature()
+	}
 	build := func(t *testing.T, l *Library, p string) error {
 		_, err := Build(context.Background(), filepath.Dir(p), filepath.Join(t.TempDir(), "out"), BuildOptions{Date: testDate})
 		return err

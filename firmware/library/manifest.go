@@ -1,13 +1,20 @@
 package library
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,16 +41,28 @@ var (
 const dateLayout = "2006-01-02"
 
 // Manifest describes a library: what it holds, in which tier, with which
-// size and hash. Files and Folders are each in manifest order: tier
+// size and hash. Files and folders are each in manifest order: tier
 // ascending, then by path, comparing folder by folder (the order of a
-// sorted depth-first walk).
+// sorted depth-first walk). A Manifest is read-only and safe for use by
+// several jobs at once; it keeps every path once and the rest in flat
+// columns, a few dozen bytes a file beyond the path.
 type Manifest struct {
-	Format  int      `json:"format"`  // FormatVersion
-	Name    string   `json:"name"`    // shown to people; not a file name
-	Date    string   `json:"date"`    // YYYY-MM-DD, the timestamp of everything on a drive
-	Tiers   []Tier   `json:"tiers"`   // numbered 1..len(Tiers), in priority order
-	Files   []File   `json:"files"`   // every file
-	Folders []Folder `json:"folders"` // every empty folder
+	Format int    // FormatVersion
+	Name   string // shown to people; not a file name
+	Date   string // YYYY-MM-DD, the timestamp of everything on a drive
+	Tiers  []Tier // numbered 1..len(Tiers), in priority order
+
+	files   pathTable
+	sizes   column[uint32] // FAT holds no file over 4 GiB - 1
+	sums    column[[sha256.Size]byte]
+	folders pathTable // every empty folder
+	// fileEnd[t] and folderEnd[t] are the indexes after the last file
+	// and folder of tier t+1: the lists are in tier order.
+	fileEnd, folderEnd []int
+	counts             []Count // what each tier holds
+
+	sortOnce sync.Once
+	byPath   []uint32 // files, then folders (as nFiles+i), in path order: for Lookup
 }
 
 // Tier is one priority class of content.
@@ -55,102 +74,262 @@ type Tier struct {
 
 // File is one file of a library.
 type File struct {
-	Path   string `json:"path"`   // slash-separated, relative to content/
-	Size   int64  `json:"size"`   // bytes
-	SHA256 string `json:"sha256"` // lower-case hex
-	Tier   int    `json:"tier"`
+	Path   string // slash-separated, relative to content/
+	Size   int64  // bytes
+	SHA256 [sha256.Size]byte
+	Tier   int
 }
 
 // Folder is an empty folder of a library: a drive reproduces it.
 type Folder struct {
-	Path string `json:"path"`
-	Tier int    `json:"tier"`
+	Path string
+	Tier int
+}
+
+// NumFiles is the number of files the library holds.
+func (m *Manifest) NumFiles() int { return m.files.len() }
+
+// File is the i-th file in manifest order, 0 <= i < NumFiles.
+func (m *Manifest) File(i int) File {
+	return File{Path: m.files.path(i), Size: int64(m.sizes.at(i)), SHA256: *m.sums.ptr(i), Tier: tierOf(m.fileEnd, i)}
+}
+
+// folder is the i-th empty folder in manifest order.
+func (m *Manifest) folder(i int) Folder {
+	return Folder{Path: m.folders.path(i), Tier: tierOf(m.folderEnd, i)}
+}
+
+// Files yields every file in manifest order with its index.
+func (m *Manifest) Files() iter.Seq2[int, File] {
+	return func(yield func(int, File) bool) {
+		for i := range m.NumFiles() {
+			if !yield(i, m.File(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Folders yields every empty folder in manifest order.
+func (m *Manifest) Folders() iter.Seq[Folder] {
+	return func(yield func(Folder) bool) {
+		for i := range m.folders.len() {
+			if !yield(m.folder(i)) {
+				return
+			}
+		}
+	}
+}
+
+// tierOf is the tier number of item i of a list whose tiers end at ends.
+func tierOf(ends []int, i int) int {
+	t, _ := slices.BinarySearch(ends, i+1)
+	return t + 1
+}
+
+// Lookup finds the file with path p: its index, or false if the library
+// holds no such file.
+func (m *Manifest) Lookup(p string) (int, bool) {
+	i, ok := m.find(p)
+	if !ok || i >= m.NumFiles() {
+		return 0, false
+	}
+	return i, true
+}
+
+// HasFolder reports whether p is a folder of the library: an empty folder,
+// or one that holds a file or empty folder somewhere below it.
+func (m *Manifest) HasFolder(p string) bool {
+	if i, ok := m.find(p); ok {
+		return i >= m.NumFiles()
+	}
+	// Paths below p follow p+"/" directly in path order, where '/' sorts
+	// before any other byte.
+	list := m.sorted()
+	k, _ := slices.BinarySearchFunc(list, p+"/", func(e uint32, t string) int { return comparePaths(m.pathOf(e), t) })
+	return k < len(list) && strings.HasPrefix(m.pathOf(list[k]), p+"/")
+}
+
+// find is Lookup over files and empty folders: a folder's index counts
+// from NumFiles.
+func (m *Manifest) find(p string) (int, bool) {
+	list := m.sorted()
+	k, ok := slices.BinarySearchFunc(list, p, func(e uint32, t string) int { return comparePaths(m.pathOf(e), t) })
+	if !ok {
+		return 0, false
+	}
+	return int(list[k]), true
+}
+
+// pathOf is the path of a file, or of a folder counted from NumFiles.
+func (m *Manifest) pathOf(e uint32) string {
+	if n := m.NumFiles(); int(e) >= n {
+		return m.folders.path(int(e) - n)
+	}
+	return m.files.path(int(e))
+}
+
+// sorted is every file and empty folder in path order, made at its first
+// use: most jobs look nothing up by path.
+func (m *Manifest) sorted() []uint32 {
+	m.sortOnce.Do(func() {
+		list := make([]uint32, m.NumFiles()+m.folders.len())
+		for i := range list {
+			list[i] = uint32(i)
+		}
+		// Each tier is already in path order: the sort merges runs.
+		slices.SortFunc(list, func(a, b uint32) int { return comparePaths(m.pathOf(a), m.pathOf(b)) })
+		m.byPath = list
+	})
+	return m.byPath
 }
 
 // ParseManifest parses and checks a manifest strictly: invalid UTF-8, a
-// key twice in an object, keys in another case, unknown fields, trailing
-// data, unsafe or FAT-incompatible paths, duplicates, bad sizes,
-// hashes, tiers or order are all errors. The error is a
-// *CorruptManifestError.
+// key twice in an object, keys in another case or out of the format's
+// order, unknown fields, trailing data, unsafe or FAT-incompatible paths,
+// duplicates, bad sizes, hashes, tiers or order are all errors. The error
+// is a *CorruptManifestError.
 func ParseManifest(data []byte) (*Manifest, error) {
-	m, err := parseManifest(data)
+	m, err := readManifest(bytes.NewReader(data), nil)
 	if err != nil {
 		return nil, &CorruptManifestError{Err: err}
 	}
 	return m, nil
 }
 
-func parseManifest(data []byte) (*Manifest, error) {
-	if err := checkUTF8(data); err != nil {
-		return nil, err
-	}
-	// A manifest of this format with nothing after its JSON value is read
-	// in one decode: for a large library, reading it twice costs more than
-	// anything else kioskctl write does before writing.
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var m Manifest
-	if dec.Decode(&m) == nil && m.Format == FormatVersion && len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) == 0 {
-		return checkedManifest(data, &m)
-	}
-	return parseBadManifest(data)
-}
-
-// parseBadManifest reads a manifest that did not decode as this format
-// and says why. The format is read on its own first, so that a newer
-// manifest is named as such rather than as one with unknown fields.
-// Unmarshal also refuses data after the JSON value, which the Decoder
-// would not.
-func parseBadManifest(data []byte) (*Manifest, error) {
-	var head struct {
-		Format *int `json:"format"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("not valid JSON: %w", err)
-	}
-	if head.Format == nil {
-		return nil, errors.New("no format version")
-	}
-	if *head.Format != FormatVersion {
-		return nil, fmt.Errorf("format %d; this program reads format %d", *head.Format, FormatVersion)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var m Manifest
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("not a valid manifest: %w", err)
-	}
-	return checkedManifest(data, &m)
-}
-
-// checkedManifest checks a manifest decoded from data against the
-// format's rules, first those that encoding/json does not keep.
-func checkedManifest(data []byte, m *Manifest) (*Manifest, error) {
-	if err := checkKeys(data); err != nil {
-		return nil, err
-	}
-	if err := m.check(); err != nil {
-		return nil, err
-	}
-	m.Folders = nonNil(m.Folders)
-	return m, nil
-}
-
-// Marshal returns the manifest as indented JSON, the form Build writes.
-func (m *Manifest) Marshal() ([]byte, error) {
-	// Empty lists are written as [] so that the format has no null.
-	c := *m
-	c.Files = nonNil(c.Files)
-	c.Folders = nonNil(c.Folders)
-	c.Tiers = slices.Clone(c.Tiers)
-	for i := range c.Tiers {
-		c.Tiers[i].Paths = nonNil(c.Tiers[i].Paths)
-	}
-	data, err := json.MarshalIndent(&c, "", "  ")
+// marshal returns the manifest as indented JSON, the form Build writes.
+func (m *Manifest) marshal() ([]byte, error) {
+	var b bytes.Buffer
+	w, err := newManifestWriter(&b, m.Name, m.Date, m.Tiers)
 	if err != nil {
 		return nil, err
 	}
-	return append(data, '\n'), nil
+	for _, f := range m.Files() {
+		w.file(f)
+	}
+	for d := range m.Folders() {
+		w.folder(d)
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// manifestWriter writes a manifest as it is made, file by file, as
+// encoding/json's MarshalIndent with two spaces would write it whole: a
+// library's manifest is never all in memory.
+type manifestWriter struct {
+	w       *bufio.Writer
+	files   int // files written
+	folders int // folders written; -1 before the first folder is begun
+	buf     []byte
+	err     error
+}
+
+func newManifestWriter(w io.Writer, name, date string, tiers []Tier) (*manifestWriter, error) {
+	tiers = slices.Clone(tiers)
+	for i := range tiers {
+		tiers[i].Paths = nonNil(tiers[i].Paths)
+	}
+	t, err := json.MarshalIndent(nonNil(tiers), "  ", "  ")
+	if err != nil {
+		return nil, err
+	}
+	mw := &manifestWriter{w: bufio.NewWriterSize(w, 64<<10), folders: -1}
+	b := append(mw.buf[:0], "{\n  \"format\": "...)
+	b = strconv.AppendInt(b, FormatVersion, 10)
+	b = append(b, ",\n  \"name\": "...)
+	b = appendJSON(b, name)
+	b = append(b, ",\n  \"date\": "...)
+	b = appendJSON(b, date)
+	b = append(b, ",\n  \"tiers\": "...)
+	b = append(b, t...)
+	b = append(b, ",\n  \"files\": ["...)
+	mw.write(b)
+	return mw, nil
+}
+
+// appendJSON appends s as encoding/json writes a string.
+func appendJSON(b []byte, s string) []byte {
+	q, err := json.Marshal(s)
+	if err != nil {
+		panic("BUG: a string does not marshal: " + err.Error())
+	}
+	return append(b, q...)
+}
+
+func (mw *manifestWriter) write(b []byte) {
+	mw.buf = b[:0]
+	if mw.err == nil {
+		_, mw.err = mw.w.Write(b)
+	}
+}
+
+// file adds the next file; all files come before the first folder.
+func (mw *manifestWriter) file(f File) {
+	b := mw.item(mw.files, f.Path)
+	b = append(b, ",\n      \"size\": "...)
+	b = strconv.AppendInt(b, f.Size, 10)
+	b = append(b, ",\n      \"sha256\": \""...)
+	b = hex.AppendEncode(b, f.SHA256[:])
+	b = append(b, '"')
+	mw.files++
+	mw.write(mw.endItem(b, f.Tier))
+}
+
+// folder adds the next empty folder.
+func (mw *manifestWriter) folder(d Folder) {
+	mw.endFiles()
+	b := mw.item(mw.folders, d.Path)
+	mw.folders++
+	mw.write(mw.endItem(b, d.Tier))
+}
+
+// item begins the object of the n-th item of a list, with its path.
+func (mw *manifestWriter) item(n int, path string) []byte {
+	b := mw.buf[:0]
+	if n > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, "\n    {\n      \"path\": "...)
+	return appendJSON(b, path)
+}
+
+// endItem ends an item's object with its tier.
+func (mw *manifestWriter) endItem(b []byte, tier int) []byte {
+	b = append(b, ",\n      \"tier\": "...)
+	b = strconv.AppendInt(b, int64(tier), 10)
+	return append(b, "\n    }"...)
+}
+
+// endFiles closes the list of files and begins the folders.
+func (mw *manifestWriter) endFiles() {
+	if mw.folders >= 0 {
+		return
+	}
+	b := mw.buf[:0]
+	if mw.files > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, "],\n  \"folders\": ["...)
+	mw.folders = 0
+	mw.write(b)
+}
+
+// close ends the manifest and flushes it.
+func (mw *manifestWriter) close() error {
+	mw.endFiles()
+	b := mw.buf[:0]
+	if mw.folders > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, "]\n}\n"...)
+	mw.write(b)
+	if mw.err != nil {
+		return mw.err
+	}
+	return mw.w.Flush()
 }
 
 func nonNil[T any](s []T) []T {
@@ -196,18 +375,12 @@ func checkLabel(what, s string, empty bool) error {
 	return nil
 }
 
-// check enforces every rule of the format on a decoded manifest.
-func (m *Manifest) check() error {
-	if err := checkLabel("library name", m.Name, false); err != nil {
-		return err
-	}
-	if _, err := ParseDate(m.Date); err != nil {
-		return err
-	}
-	if len(m.Tiers) == 0 {
+// checkTiers checks a manifest's list of tiers.
+func checkTiers(tiers []Tier) error {
+	if len(tiers) == 0 {
 		return errors.New("no tiers")
 	}
-	for i, t := range m.Tiers {
+	for i, t := range tiers {
 		if t.Number != i+1 {
 			return fmt.Errorf("tier %d is listed as number %d; tiers are numbered 1, 2, … in order", i+1, t.Number)
 		}
@@ -223,63 +396,44 @@ func (m *Manifest) check() error {
 			}
 		}
 	}
-	if len(m.Files) == 0 {
-		return errors.New("no files")
-	}
-	files := make([]item, len(m.Files))
-	for i, f := range m.Files {
-		files[i] = item{path: f.Path, size: f.Size, tier: f.Tier}
-	}
-	folders := make([]item, len(m.Folders))
-	for i, d := range m.Folders {
-		folders[i] = item{path: d.Path, dir: true, tier: d.Tier}
-	}
-	for _, list := range [][]item{files, folders} {
-		if err := checkItems(list, len(m.Tiers)); err != nil {
-			return err
-		}
-	}
-	for _, f := range m.Files {
-		if !isSHA256(f.SHA256) {
-			return fmt.Errorf("file %q: SHA-256 %q is not 64 lower-case hex digits", f.Path, f.SHA256)
-		}
-	}
-	return checkTree(m.items())
+	return nil
 }
 
-// checkItems checks the paths, tiers, sizes and order of a list of files or
-// of folders.
-func checkItems(list []item, tiers int) error {
-	for i, it := range list {
-		what := "file"
-		if it.dir {
-			what = "folder"
-		}
-		if err := fat.CheckPath(it.path); err != nil {
-			return fmt.Errorf("%s %w", what, err)
-		}
-		if it.tier < 1 || it.tier > tiers {
-			return fmt.Errorf("%s %q: tier %d does not exist (the manifest has tiers 1 to %d)", what, it.path, it.tier, tiers)
-		}
-		if i > 0 && compareItems(list[i-1], it) == 0 {
+// checkItem checks the path, tier and size of a file or folder of a
+// manifest of tiers tiers, and its order after prev, the one listed before
+// it, if any.
+func checkItem(it item, prev *item, tiers int) error {
+	what := "file"
+	if it.dir {
+		what = "folder"
+	}
+	if err := fat.CheckPath(it.path); err != nil {
+		return fmt.Errorf("%s %w", what, err)
+	}
+	if it.tier < 1 || it.tier > tiers {
+		return fmt.Errorf("%s %q: tier %d does not exist (the manifest has tiers 1 to %d)", what, it.path, it.tier, tiers)
+	}
+	if prev != nil {
+		switch c := compareItems(*prev, it); {
+		case c == 0:
 			return fmt.Errorf("%s %q is listed twice", what, it.path)
+		case c > 0:
+			return fmt.Errorf("%s %q is out of order after %q (tier, then path)", what, it.path, prev.path)
 		}
-		if i > 0 && compareItems(list[i-1], it) > 0 {
-			return fmt.Errorf("%s %q is out of order after %q (tier, then path)", what, it.path, list[i-1].path)
-		}
-		if it.size < 0 || it.size > fat.MaxFileSize {
-			return fmt.Errorf("file %q: size %d is outside 0 to %d bytes", it.path, it.size, int64(fat.MaxFileSize))
-		}
+	}
+	if it.size < 0 || it.size > fat.MaxFileSize {
+		return fmt.Errorf("file %q: size %d is outside 0 to %d bytes", it.path, it.size, int64(fat.MaxFileSize))
 	}
 	return nil
 }
 
-func isSHA256(s string) bool {
-	if len(s) != 64 {
+// isSHA256 reports whether s is a SHA-256 in lower-case hex.
+func isSHA256(s []byte) bool {
+	if len(s) != 2*sha256.Size {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}
@@ -292,32 +446,40 @@ type item struct {
 	size int64
 	dir  bool
 	tier int
-	n    int // index in Manifest.Files or Manifest.Folders
+	n    int // index among the manifest's files or among its folders
 }
 
-// items merges files and folders into one list in manifest order; the
-// relative order of files among themselves and of folders among themselves
-// is kept, so a misordered manifest stays misordered for check to find.
-func (m *Manifest) items() []item {
-	out := make([]item, 0, len(m.Files)+len(m.Folders))
-	i, j := 0, 0
-	for i < len(m.Files) || j < len(m.Folders) {
-		var f, d item
-		if i < len(m.Files) {
-			f = item{path: m.Files[i].Path, size: m.Files[i].Size, tier: m.Files[i].Tier, n: i}
-		}
-		if j < len(m.Folders) {
-			d = item{path: m.Folders[j].Path, dir: true, tier: m.Folders[j].Tier, n: j}
-		}
-		if j == len(m.Folders) || i < len(m.Files) && compareItems(f, d) <= 0 {
-			out = append(out, f)
-			i++
-		} else {
-			out = append(out, d)
-			j++
+// count is the number of files and empty folders, as an itemList.
+func (m *Manifest) count() int { return m.NumFiles() + m.folders.len() }
+
+// at is file i, or folder i-NumFiles, as an itemList.
+func (m *Manifest) at(i int) item {
+	if n := m.NumFiles(); i >= n {
+		return item{path: m.folders.path(i - n), dir: true, tier: tierOf(m.folderEnd, i-n), n: i - n}
+	}
+	return item{path: m.files.path(i), size: int64(m.sizes.at(i)), tier: tierOf(m.fileEnd, i), n: i}
+}
+
+// items yields files and folders merged in manifest order; the relative
+// order of files among themselves and of folders among themselves is kept.
+func (m *Manifest) items() iter.Seq[item] {
+	return func(yield func(item) bool) {
+		nf, nd := m.NumFiles(), m.folders.len()
+		i, j := 0, 0
+		for i < nf || j < nd {
+			var it item
+			if j == nd || i < nf && compareItems(m.at(i), m.at(nf+j)) <= 0 {
+				it = m.at(i)
+				i++
+			} else {
+				it = m.at(nf + j)
+				j++
+			}
+			if !yield(it) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // compareItems orders by tier, then path.
@@ -359,21 +521,16 @@ func (c *Count) add(it item) {
 	}
 }
 
-// Counts returns what each tier of a checked manifest holds, indexed by
-// tier number - 1.
-func (m *Manifest) Counts() []Count {
-	counts := make([]Count, len(m.Tiers))
-	for _, it := range m.items() {
-		counts[it.tier-1].add(it)
-	}
-	return counts
-}
+// Counts returns what each tier holds, indexed by tier number - 1.
+func (m *Manifest) Counts() []Count { return slices.Clone(m.counts) }
 
 // Total is what the whole library holds.
 func (m *Manifest) Total() Count {
 	var total Count
-	for _, it := range m.items() {
-		total.add(it)
+	for _, c := range m.counts {
+		total.Files += c.Files
+		total.Folders += c.Folders
+		total.Bytes += c.Bytes
 	}
 	return total
 }

@@ -176,23 +176,48 @@ func Sign(ctx context.Context, dir string, key ed25519.PrivateKey) error {
 	if err := l.Verify(ctx); err != nil {
 		return fmt.Errorf("refusing to sign %s: %w", dir, err)
 	}
-	data, err := marshalSignature(key, l.raw)
+	// The manifest is read twice more, as Ed25519 hashes it twice, and
+	// signed only if both times it holds the bytes Open checked.
+	sig, err := signStream(key, l.rereadManifest)
+	if err != nil {
+		return err
+	}
+	data, err := marshalSignature(key.Public().(ed25519.PublicKey), sig)
 	if err != nil {
 		return err
 	}
 	return writeFile(sigFile, data, 0o644, true)
 }
 
-// marshalSignature signs a manifest's exact bytes and returns the
-// contents of its signature file.
-func marshalSignature(key ed25519.PrivateKey, manifest []byte) ([]byte, error) {
-	sig := signature{
+// rereadManifest writes the manifest's bytes to w, failing if they are not
+// those Open read.
+func (l *Library) rereadManifest(w io.Writer) error {
+	file := filepath.Join(l.Dir, ManifestFile)
+	f, err := regfile.Open(file, regfile.Refuse)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, MaxManifestSize+1)); err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	if !bytes.Equal(h.Sum(nil), l.sum[:]) {
+		return fmt.Errorf("%s changed while it was signed: sign it again", file)
+	}
+	return nil
+}
+
+// marshalSignature returns the contents of a signature file holding the
+// signature sig by key pub.
+func marshalSignature(pub ed25519.PublicKey, sig []byte) ([]byte, error) {
+	s := signature{
 		Format:    FormatVersion,
 		Algorithm: "ed25519",
-		Key:       key.Public().(ed25519.PublicKey),
-		Signature: ed25519.Sign(key, manifest),
+		Key:       pub,
+		Signature: sig,
 	}
-	data, err := json.MarshalIndent(sig, "", "  ")
+	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +260,7 @@ func parseSignature(data []byte, file string) (*signature, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad("data after the signature")
 	}
-	if err := checkUTF8(data); err != nil {
-		return nil, bad(err.Error())
-	}
-	if err := checkKeys(data); err != nil {
+	if err := checkStrict(data); err != nil {
 		return nil, bad(err.Error())
 	}
 	switch {
@@ -255,22 +277,30 @@ func parseSignature(data []byte, file string) (*signature, error) {
 }
 
 // CheckSignature checks that the manifest, exactly as Open read it, was
-// signed by one of the trusted keys. It returns an error wrapping
-// ErrUnsigned for a library without signature, a *BadSignatureError for a
-// damaged signature or one that does not match the manifest, and an
-// *UnknownKeyError for a valid signature by a key not among trusted (with
-// no trusted keys, that is the answer for any valid signature, naming its
-// key).
+// signed by one of the trusted keys, with the signature file as Open read
+// it. It returns an error wrapping ErrUnsigned for a library without
+// signature, a *BadSignatureError for a damaged signature or one that does
+// not match the manifest, and an *UnknownKeyError for a valid signature by
+// a key not among trusted (with no trusted keys, that is the answer for any
+// valid signature, naming its key). A signature counts for the key its file
+// names: Sign writes the signer's.
 func (l *Library) CheckSignature(trusted ...ed25519.PublicKey) error {
-	file := filepath.Join(l.Dir, SignatureFile)
-	s, err := readSignature(file)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(l.sigErr, os.ErrNotExist) {
 		return fmt.Errorf("%s: %w", l.Dir, ErrUnsigned)
 	}
-	if err != nil {
-		return err
+	if l.sigErr != nil {
+		return l.sigErr
 	}
-	return checkSignature(l.raw, s, file, trusted)
+	s := l.sig
+	valid := verifyDigest(s.Key, s.Signature, l.sigHash)
+	if valid {
+		for _, k := range trusted {
+			if bytes.Equal(k, s.Key) {
+				return nil
+			}
+		}
+	}
+	return signatureError(s, filepath.Join(l.Dir, SignatureFile), valid, trusted)
 }
 
 // VerifyManifest checks a manifest's exact bytes against the bytes of its
@@ -296,8 +326,15 @@ func checkSignature(raw []byte, s *signature, file string, trusted []ed25519.Pub
 			return nil
 		}
 	}
+	return signatureError(s, file, ed25519.Verify(s.Key, raw, s.Signature), trusted)
+}
+
+// signatureError says why signature s, in file, is no trusted key's: it
+// does not verify under the key it names (valid false), or that key is
+// not among trusted.
+func signatureError(s *signature, file string, valid bool, trusted []ed25519.PublicKey) error {
 	signer := Fingerprint(s.Key)
-	if !ed25519.Verify(s.Key, raw, s.Signature) {
+	if !valid {
 		return &BadSignatureError{File: file, Key: signer,
 			Reason: "does not match " + ManifestFile + ": the manifest changed after signing, or the signature is damaged"}
 	}

@@ -37,9 +37,10 @@ func TestSignAndCheck(t *testing.T) {
 	priv, pub := newKey(t)
 	_, otherPub := newKey(t)
 	tests := []struct {
-		name    string
-		sign    bool
-		tamper  func(t *testing.T, l *Library)
+		name   string
+		sign   bool
+		tamper func(t *testing.T, dir string) // before Open
+
 		trusted []ed25519.PublicKey
 		check   func(err error) bool
 	}{
@@ -55,15 +56,21 @@ func TestSignAndCheck(t *testing.T) {
 			var e *UnknownKeyError
 			return errors.As(err, &e) && err.Error() == "valid signature by key "+Fingerprint(pub)+", not checked against a trusted key"
 		}},
-		{"manifest changed", true, func(t *testing.T, l *Library) {
-			l.raw = append([]byte(nil), l.raw...)
-			l.raw[len(l.raw)-2] = ' '
+		{"manifest changed", true, func(t *testing.T, dir string) {
+			file := filepath.Join(dir, ManifestFile)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, append(data, ' '), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}, []ed25519.PublicKey{pub}, func(err error) bool {
 			var e *BadSignatureError
 			return errors.As(err, &e) && e.Key == Fingerprint(pub) && strings.Contains(err.Error(), "the manifest changed after signing")
 		}},
-		{"signature damaged", true, func(t *testing.T, l *Library) {
-			if err := os.WriteFile(filepath.Join(l.Dir, SignatureFile), []byte(`{"format":1}`), 0o644); err != nil {
+		{"signature damaged", true, func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, SignatureFile), []byte(`{"format":1}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}, []ed25519.PublicKey{pub}, func(err error) bool {
@@ -79,12 +86,12 @@ func TestSignAndCheck(t *testing.T) {
 					t.Fatalf("Sign(%s) = %v", l.Dir, err)
 				}
 			}
+			if tt.tamper != nil {
+				tt.tamper(t, l.Dir)
+			}
 			l, err := Open(l.Dir)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if tt.tamper != nil {
-				tt.tamper(t, l)
 			}
 			if err := l.CheckSignature(tt.trusted...); !tt.check(err) {
 				t.Errorf("CheckSignature() = %v; not the expected outcome", err)

@@ -11,10 +11,7 @@ import (
 // UTF-8 replaced: each must be refused with an error naming the key or
 // the offset.
 func TestParseManifestStrict(t *testing.T) {
-	valid, err := validManifest().Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	valid := validManifest().marshal(t)
 	edit := func(old, new string) string {
 		if !strings.Contains(string(valid), old) {
 			t.Fatalf("the valid manifest holds no %q", old)

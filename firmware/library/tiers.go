@@ -253,12 +253,12 @@ func (p pattern) covers(name string) bool {
 	return false
 }
 
-// assignTiers sets the tier of every item: the first listed tier with a
-// pattern that covers it, else the last tier, which is one after the
-// listed ones if any file is unlisted. It returns the manifest's tiers, and
-// an error for a pattern that covers nothing, which is most likely a typo
-// that would silently move content out of its tier.
-func assignTiers(listed []Tier, items []item) ([]Tier, error) {
+// assignTiers sets the tier of every item of list with set: the first
+// listed tier with a pattern that covers it, else the last tier, which is
+// one after the listed ones if any file is unlisted. It returns the
+// manifest's tiers, and an error for a pattern that covers nothing, which
+// is most likely a typo that would silently move content out of its tier.
+func assignTiers(listed []Tier, list itemList, set func(i, tier int)) ([]Tier, error) {
 	pats := make([][]pattern, len(listed))
 	used := make([][]bool, len(listed))
 	for i, t := range listed {
@@ -272,20 +272,21 @@ func assignTiers(listed []Tier, items []item) ([]Tier, error) {
 		}
 	}
 	unlisted := false
-	for k := range items {
-		it := &items[k]
-		it.tier = 0
+	for k := range list.count() {
+		it := list.at(k)
+		tier := 0
 		for i := range pats {
 			for j, p := range pats[i] {
 				if p.covers(it.path) {
 					used[i][j] = true
-					if it.tier == 0 {
-						it.tier = i + 1
+					if tier == 0 {
+						tier = i + 1
 					}
 				}
 			}
 		}
-		unlisted = unlisted || it.tier == 0 && !it.dir
+		set(k, tier)
+		unlisted = unlisted || tier == 0 && !it.dir
 	}
 	for i, t := range listed {
 		for j, s := range t.Paths {
@@ -298,9 +299,9 @@ func assignTiers(listed []Tier, items []item) ([]Tier, error) {
 	if unlisted || len(tiers) == 0 {
 		tiers = append(tiers, Tier{Number: len(tiers) + 1, Paths: []string{catchAll}})
 	}
-	for k := range items {
-		if items[k].tier == 0 {
-			items[k].tier = len(tiers)
+	for k := range list.count() {
+		if list.at(k).tier == 0 {
+			set(k, len(tiers))
 		}
 	}
 	return tiers, nil

@@ -1,13 +1,18 @@
 package library
 
 import (
+	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 
 	"flashkiosk/firmware/regfile"
 )
@@ -20,6 +25,11 @@ import (
 // still catches any corruption of the bytes, at a tenth of the CPU, which
 // matters when the same library goes onto drive after drive. A file whose
 // identity changed is checked with SHA-256 again.
+//
+// The memory is one record of 24 bytes per file of the manifest, by its
+// index: a 64-bit hash of the identity (two identities that hash alike
+// still need the file's bytes to match the remembered checksum) and the
+// 128-bit checksum.
 
 // identity is what changes whenever a file's content may have changed.
 type identity struct {
@@ -27,64 +37,66 @@ type identity struct {
 	Size, Mtime, Ctime int64
 }
 
-// verifiedFile is a file that matched its SHA-256 while it had identity ID.
+// hash is the identity's 64-bit hash, never 0 (which means none).
+func (id identity) hash() uint64 {
+	var b [40]byte
+	binary.LittleEndian.PutUint64(b[0:], id.Dev)
+	binary.LittleEndian.PutUint64(b[8:], id.Ino)
+	binary.LittleEndian.PutUint64(b[16:], uint64(id.Size))
+	binary.LittleEndian.PutUint64(b[24:], uint64(id.Mtime))
+	binary.LittleEndian.PutUint64(b[32:], uint64(id.Ctime))
+	return max(xxh3.Hash(b[:]), 1)
+}
+
+// verifiedFile is what a library remembers of a file: the hash of the
+// identity it had when it matched its SHA-256 (0 for none) and its block
+// checksum.
 type verifiedFile struct {
-	ID  identity `json:"id"`
-	Sum sum128   `json:"sum"`
+	id  uint64
+	sum [16]byte
 }
 
-// sum128 is a blockSum checksum, kept in hex in the cache file: a large
-// library's cache decodes several times faster than with 16 JSON numbers
-// per file.
-type sum128 [16]byte
-
-func (s sum128) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, s[:]), nil }
-
-func (s *sum128) UnmarshalText(b []byte) error {
-	if hex.DecodedLen(len(b)) != len(s) {
-		return fmt.Errorf("checksum %q: not %d hex bytes", b, len(s))
-	}
-	_, err := hex.Decode(s[:], b)
-	return err
-}
+// verifiedRecord is the size of a verifiedFile in the cache file.
+const verifiedRecord = 24
 
 // verifiedSet is the library's memory of verified files; safe for use by
 // several jobs at once.
 type verifiedSet struct {
 	mu    sync.Mutex
-	files map[string]verifiedFile
-	gen   int    // counts changes
-	saved string // a cache file that holds every file of the set, if any
+	n     int            // files in the manifest
+	files []verifiedFile // by manifest index; nil until one is remembered
+	gen   int            // counts changes
+	saved string         // a cache file that holds every file of the set, if any
 }
 
-func (v *verifiedSet) lookup(p string, id identity) ([16]byte, bool) {
+func (v *verifiedSet) lookup(i int, id identity) ([16]byte, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	f, ok := v.files[p]
-	return f.Sum, ok && f.ID == id
-}
-
-func (v *verifiedSet) remember(p string, id identity, sum [16]byte) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.put(p, verifiedFile{ID: id, Sum: sum})
-}
-
-func (v *verifiedSet) put(p string, f verifiedFile) {
-	if v.files == nil {
-		v.files = map[string]verifiedFile{}
+	if v.files == nil || v.files[i].id != id.hash() {
+		return [16]byte{}, false
 	}
-	v.files[p] = f
+	return v.files[i].sum, true
+}
+
+func (v *verifiedSet) remember(i int, id identity, sum [16]byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.put(i, verifiedFile{id: id.hash(), sum: sum})
+}
+
+// put remembers file i.
+func (v *verifiedSet) put(i int, f verifiedFile) {
+	if v.files == nil {
+		v.files = make([]verifiedFile, v.n)
+	}
+	v.files[i] = f
 	v.gen++
 	v.saved = ""
 }
 
-// verifiedCache is the on-disk form of a verifiedSet.
-type verifiedCache struct {
-	Manifest string                  `json:"manifest_sha256"` // the cache holds only for this manifest
-	Checksum string                  `json:"checksum"`        // blockSumName: the cache holds only for this checksum
-	Files    map[string]verifiedFile `json:"files"`
-}
+// The cache file: a header of text lines, then one record per file of the
+// manifest, in its order.
+const verifiedHeader = "flashkiosk verified files 2\n"
 
 // VerifiedCachePath is where kioskctl keeps the memory of verified files
 // of the library in dir: in the user's own cache folder, not in the
@@ -99,32 +111,51 @@ func VerifiedCachePath(dir string) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(base, "flashkiosk", "verified-"+hex.EncodeToString(sum[:8])+".json"), nil
+	return filepath.Join(base, "flashkiosk", "verified-"+hex.EncodeToString(sum[:8])+".bin"), nil
+}
+
+// header is the cache file's header for this library.
+func (l *Library) verifiedHeader() string {
+	return verifiedHeader + blockSumName + "\n" + hex.EncodeToString(l.sum[:]) + "\n" + strconv.Itoa(l.Manifest.NumFiles()) + "\n"
 }
 
 // LoadVerified adds the verified files remembered at path, if that file
-// exists, is a regular file of a sane size and was written for this
-// manifest; anything else is ignored, as the only cost of forgetting is a
+// exists, is a regular file and was written for this manifest and this
+// checksum; anything else is ignored, as the only cost of forgetting is a
 // SHA-256 check.
 func (l *Library) LoadVerified(path string) {
-	data, err := regfile.ReadFile(path, regfile.Refuse, maxVerifiedSize)
+	f, err := regfile.Open(path, regfile.Refuse)
 	if err != nil {
 		return
 	}
-	var c verifiedCache
-	if json.Unmarshal(data, &c) != nil || c.Manifest != l.manifestSum() || c.Checksum != blockSumName {
+	defer f.Close()
+	n := l.Manifest.NumFiles()
+	header := l.verifiedHeader()
+	if info, err := f.Stat(); err != nil || info.Size() != int64(len(header))+int64(n)*verifiedRecord {
+		return
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	got := make([]byte, len(header))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != header {
 		return
 	}
 	v := &l.verified
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fresh := len(v.files) == 0
-	for p, f := range c.Files {
-		if _, ok := l.index[p]; ok {
-			v.put(p, f)
+	fresh := v.files == nil
+	gen := v.gen
+	var rec [verifiedRecord]byte
+	for i := range n {
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			return
+		}
+		if id := binary.LittleEndian.Uint64(rec[:8]); id != 0 {
+			f := verifiedFile{id: id}
+			copy(f.sum[:], rec[8:])
+			v.put(i, f)
 		}
 	}
-	if fresh {
+	if fresh && v.gen != gen {
 		v.saved = path
 	}
 }
@@ -136,19 +167,9 @@ func (l *Library) LoadVerified(path string) {
 func (l *Library) SaveVerified(path string) error {
 	v := &l.verified
 	v.mu.Lock()
-	if v.saved == path {
-		v.mu.Unlock()
+	defer v.mu.Unlock()
+	if v.saved == path || v.files == nil {
 		return nil
-	}
-	gen := v.gen
-	c := verifiedCache{Manifest: l.manifestSum(), Checksum: blockSumName, Files: make(map[string]verifiedFile, len(v.files))}
-	for p, f := range v.files {
-		c.Files[p] = f
-	}
-	v.mu.Unlock()
-	data, err := json.Marshal(c)
-	if err != nil {
-		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
@@ -158,25 +179,24 @@ func (l *Library) SaveVerified(path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	w := bufio.NewWriterSize(tmp, 64<<10)
+	w.WriteString(l.verifiedHeader())
+	var rec [verifiedRecord]byte
+	for _, f := range v.files {
+		binary.LittleEndian.PutUint64(rec[:8], f.id)
+		copy(rec[8:], f.sum[:])
+		w.Write(rec[:])
 	}
-	if err := tmp.Close(); err != nil {
+	err = w.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save verified files: %w", err)
 	}
-	v.mu.Lock()
-	if v.gen == gen {
-		v.saved = path
-	}
-	v.mu.Unlock()
+	v.saved = path
 	return nil
-}
-
-func (l *Library) manifestSum() string {
-	sum := sha256.Sum256(l.raw)
-	return hex.EncodeToString(sum[:])
 }

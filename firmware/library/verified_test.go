@@ -1,11 +1,12 @@
 package library
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -71,9 +72,8 @@ func TestVerifiedFiles(t *testing.T) {
 	t.Run("a wrong remembered checksum is caught", func(t *testing.T) {
 		l := buildLib(t, files)
 		readAll(t, l, "a.txt")
-		f := l.verified.files["a.txt"]
-		f.Sum[0] ^= 1 // as if the bytes on disk had decayed since
-		l.verified.files["a.txt"] = f
+		i, _ := l.Manifest.Lookup("a.txt")
+		l.verified.files[i].sum[0] ^= 1 // as if the bytes on disk had decayed since
 		fast, err := readAll(t, l, "a.txt")
 		var ce *ContentError
 		if !fast || !errors.As(err, &ce) || ce.Path != "a.txt" {
@@ -108,18 +108,22 @@ func TestVerifiedFiles(t *testing.T) {
 		if fast, _ := readAll(t, other, "a.txt"); fast {
 			t.Errorf("a cache of another library was trusted")
 		}
-		// So is one written with another checksum.
-		var c verifiedCache
-		if data, err := os.ReadFile(path); err != nil || json.Unmarshal(data, &c) != nil {
-			t.Fatalf("read %s: %v", path, err)
+		// So is one written with another checksum, and one cut short.
+		data, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(data, []byte(blockSumName)) {
+			t.Fatalf("read %s: %v, or no checksum name in it", path, err)
 		}
-		c.Checksum = "xxh3-128"
-		if data, err := json.Marshal(c); err != nil || os.WriteFile(path, data, 0o600) != nil {
-			t.Fatalf("write %s: %v", path, err)
-		}
-		third := reopen(t, l, path)
-		if fast, _ := readAll(t, third, "a.txt"); fast {
-			t.Errorf("a cache of another checksum was trusted")
+		for _, bad := range [][]byte{
+			bytes.Replace(data, []byte(blockSumName), []byte(strings.Replace(blockSumName, "xxh3-128", "xxh3-12X", 1)), 1),
+			data[:len(data)-1],
+		} {
+			if err := os.WriteFile(path, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			third := reopen(t, l, path)
+			if fast, _ := readAll(t, third, "a.txt"); fast {
+				t.Errorf("a cache of another checksum, or cut short, was trusted")
+			}
 		}
 	})
 	t.Run("the memory is written only when it changed", func(t *testing.T) {

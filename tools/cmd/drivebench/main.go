@@ -1,6 +1,10 @@
 // Command drivebench measures kioskctl write against references timed in
 // the same run on the same loop device, and prints the ratios the project
-// targets (run by `make bench`, as root):
+// targets (run by `make bench`, as root). It measures two kinds of library:
+// a few large films (below), and many small files beside a few films (see
+// files.go; -files sets the counts, -films=false leaves the first out).
+//
+// For the films:
 //
 //   - write+verify time / (dd write + dd read of the whole device): at most 1.10
 //   - naive chain (dd zero, mkfs.vfat, mcopy, read back and compare) / kioskctl write: at least 1.8
@@ -35,8 +39,30 @@ func main() {
 	content := flag.Int64("library", 1<<30, "bytes of library content")
 	kioskctl := flag.String("kioskctl", "out/kioskctl", "the kioskctl binary to measure")
 	work := flag.String("dir", "/var/tmp", "folder on a disk (not tmpfs) for the backing file and library")
+	films := flag.Bool("films", true, "measure the library of a few large films")
+	files := flag.String("files", "600,100000", "comma-separated `counts` of small files of the libraries measured beside a few films; empty for none")
+	if len(os.Args) == 3 && os.Args[1] == readAllCommand {
+		if err := readAll(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "drivebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	flag.Parse()
-	if err := bench(*kioskctl, *work, *device, *content); err != nil {
+	counts, err := parseCounts(*files)
+	if err == nil && *films {
+		err = bench(*kioskctl, *work, *device, *content)
+	}
+	var results []filesResult
+	for _, n := range counts {
+		if err != nil {
+			break
+		}
+		var r filesResult
+		r, err = benchFiles(*kioskctl, *work, n, results)
+		results = append(results, r)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "drivebench:", err)
 		os.Exit(1)
 	}
@@ -45,7 +71,8 @@ func main() {
 // measured is one timed command.
 type measured struct {
 	wall, cpu time.Duration
-	maxRSS    int64 // bytes
+	maxRSS    int64  // bytes
+	out       string // what it printed
 }
 
 func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
@@ -66,30 +93,18 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 	if _, err := run("", kioskctl, "library", "build", "--src", src, "--out", lib, "--date", "2026-11-25"); err != nil {
 		return err
 	}
-	img := filepath.Join(dir, "disk.img")
-	if err := os.WriteFile(img, nil, 0o644); err != nil {
-		return err
-	}
-	if err := os.Truncate(img, deviceBytes); err != nil {
-		return err
-	}
-	out, err := exec.Command("losetup", "-f", "--show", "--direct-io=on", img).CombinedOutput()
+	loop, release, err := loopDevice(filepath.Join(dir, "disk.img"), deviceBytes)
 	if err != nil {
-		return fmt.Errorf("losetup: %v: %s", err, out)
+		return err
 	}
-	loop := strings.TrimSpace(string(out))
-	defer exec.Command("losetup", "-d", loop).Run()
+	defer release()
 	zero := []string{"if=/dev/zero", "of=" + loop, "bs=4M", fmt.Sprintf("count=%d", deviceBytes/(4<<20)), "oflag=direct", "status=none"}
-	// Fill the backing file once so that no run pays for allocating blocks.
-	if _, err := run("", "dd", zero...); err != nil {
-		return err
-	}
 
-	ddWrite, err := median(func() (measured, error) { return run("", "dd", zero...) })
+	ddWrite, err := medianOf(5, func() (measured, error) { return run("", "dd", zero...) })
 	if err != nil {
 		return err
 	}
-	ddRead, err := median(func() (measured, error) {
+	ddRead, err := medianOf(5, func() (measured, error) {
 		return run("", "dd", "if="+loop, "of=/dev/null", "bs=4M", "iflag=direct", "status=none")
 	})
 	if err != nil {
@@ -99,13 +114,27 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 	if err != nil {
 		return err
 	}
-	write, err := median(func() (measured, error) {
+	write, err := medianOf(5, func() (measured, error) {
 		return run("", kioskctl, "write", "--allow-any-disk", "--library", lib, loop)
 	})
 	if err != nil {
 		return err
 	}
 	naive, err := naiveChain(loop, lib, dir, zero)
+	if err != nil {
+		return err
+	}
+	stick := filepath.Join(dir, "stick.img")
+	if err := os.WriteFile(stick, nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(stick, deviceBytes); err != nil {
+		return err
+	}
+	if _, err := run("", kioskctl, "write", "--library", lib, stick); err != nil {
+		return err
+	}
+	onDisk, err := diskUsage(stick)
 	if err != nil {
 		return err
 	}
@@ -118,30 +147,20 @@ func bench(kioskctl, work string, deviceBytes, contentBytes int64) error {
 		cold.wall.Round(time.Millisecond), cold.cpu.Seconds()/gib, write.wall.Round(time.Millisecond), write.cpu.Seconds()/gib)
 	fmt.Printf("dd write + read CPU: %.2f s/GiB\n", (ddWrite.cpu+ddRead.cpu).Seconds()/gib)
 	fmt.Printf("naive chain (dd zero, mkfs.vfat, mcopy, read back, compare) %v\n", naive.Round(time.Millisecond))
-	report := func(name string, got, target float64, atMost bool) {
-		ok := got <= target
-		op := "<="
-		if !atMost {
-			ok, op = got >= target, ">="
-		}
-		verdict := "meets"
-		if !ok {
-			verdict = "MISSES"
-		}
-		fmt.Printf("%-42s %8.3f   target %s %.2f: %s\n", name, got, op, target, verdict)
-	}
 	report("write+verify / (dd write + dd read)", write.wall.Seconds()/ref.Seconds(), 1.10, true)
 	report("naive chain / kioskctl write", naive.Seconds()/write.wall.Seconds(), 1.8, false)
 	report("CPU seconds per GiB written and verified", write.cpu.Seconds()/gib, 0.3, true)
 	report("peak RSS of kioskctl write, MiB", float64(write.maxRSS)/(1<<20), 64, true)
+	fmt.Printf("image file of %.1f GiB written: %.1f MB on the host's disk for %.1f MB of library\n", gib, float64(onDisk)/1e6, float64(contentBytes)/1e6)
+	report("image on disk / (library + 16 MiB)", float64(onDisk)/float64(contentBytes+16<<20), 1, true)
 	return nil
 }
 
-// median runs f five times and returns the median of each figure.
-func median(f func() (measured, error)) (measured, error) {
+// medianOf runs f n times (n odd) and returns the median of each figure.
+func medianOf(n int, f func() (measured, error)) (measured, error) {
 	var walls, cpus []time.Duration
 	var rss []int64
-	for range 5 {
+	for range n {
 		m, err := f()
 		if err != nil {
 			return m, err
@@ -151,7 +170,7 @@ func median(f func() (measured, error)) (measured, error) {
 	slices.Sort(walls)
 	slices.Sort(cpus)
 	slices.Sort(rss)
-	return measured{wall: walls[2], cpu: cpus[2], maxRSS: rss[2]}, nil
+	return measured{wall: walls[n/2], cpu: cpus[n/2], maxRSS: rss[n/2]}, nil
 }
 
 // naiveChain does the job with standard tools and returns how long it took.
@@ -185,12 +204,18 @@ func naiveChain(loop, lib, dir string, zero []string) (time.Duration, error) {
 
 // run runs a command and measures its wall time, CPU time and peak RSS.
 func run(dir, name string, args ...string) (measured, error) {
+	return runEnv(nil, dir, name, args...)
+}
+
+// runEnv is run with variables added to the environment.
+func runEnv(env []string, dir, name string, args ...string) (measured, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1", "LC_ALL=C.UTF-8", "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+	cmd.Env = append(cmd.Env, env...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	m := measured{wall: time.Since(start)}
+	m := measured{wall: time.Since(start), out: string(out)}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}

@@ -250,10 +250,10 @@ func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed
 		what = "match the manifest's sizes and SHA-256"
 	}
 	if len(bad) == 0 {
-		fmt.Fprintf(w, "content: all %d files %s\n", len(m.Files), what)
+		fmt.Fprintf(w, "content: all %d files %s\n", m.NumFiles(), what)
 		return problems
 	}
-	fmt.Fprintf(w, "content: %d of %d files missing or changed:\n", len(bad), len(m.Files))
+	fmt.Fprintf(w, "content: %d of %d files missing or changed:\n", len(bad), m.NumFiles())
 	for _, b := range bad {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
@@ -271,7 +271,8 @@ func printImageLibrary(ctx context.Context, w io.Writer, lib *fat.Volume, pub ed
 // returns one line per file that is not.
 func checkImageContent(ctx context.Context, lib *fat.Volume, m *library.Manifest, hash bool) ([]string, error) {
 	var bad []string
-	for _, f := range m.Files {
+	buf := make([]byte, 64<<10)
+	for _, f := range m.Files() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -293,7 +294,7 @@ func checkImageContent(ctx context.Context, lib *fat.Volume, m *library.Manifest
 		if !hash {
 			continue
 		}
-		why, err := flash.CompareFile(lib, name, f)
+		why, err := flash.CompareFile(lib, name, f, buf)
 		if err != nil {
 			return nil, err
 		}

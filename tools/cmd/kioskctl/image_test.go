@@ -143,7 +143,7 @@ func TestImageInspectRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	victim := path.Join(library.ContentDir, m.Files[len(m.Files)-1].Path)
+	victim := path.Join(library.ContentDir, m.File(m.NumFiles()-1).Path)
 	ext, err := v.Extents(victim)
 	if err != nil || len(ext) == 0 {
 		t.Fatalf("Extents(%s) = %v, %v", victim, ext, err)

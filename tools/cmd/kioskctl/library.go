@@ -226,13 +226,13 @@ func printDrives(w io.Writer, m *library.Manifest) error {
 		}
 	}
 	for _, s := range []struct {
-		what string
-		want func(*library.Selection) bool
+		what  string
+		tiers int
 	}{
-		{"all of tier 1", func(*library.Selection) bool { return true }},
-		{"everything", (*library.Selection).Complete},
+		{"all of tier 1", 1},
+		{"everything", len(m.Tiers)},
 	} {
-		n, ok, err := library.SmallestDrive(m, 512, "", s.want)
+		n, ok, err := library.SmallestDrive(m, 512, "", s.tiers)
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func libraryFileOf(path string, st os.FileInfo, lib *library.Library) (string, b
 			return "a hard link to " + name, true
 		}
 	}
-	for _, f := range lib.Manifest.Files {
+	for _, f := range lib.Manifest.Files() {
 		if same(lib.ContentPath(f.Path)) {
 			return "a hard link to its file " + f.Path + " (and to the source file it was built from)", true
 		}
