@@ -150,7 +150,7 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}
-	layout, err := plan(size, res.Selection, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+	layout, err := fat.PlanFiles(size, res.Selection.Volume(), fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
 		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time()), VolumeID: opts.VolumeID, DiskID: opts.DiskID})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
@@ -261,21 +261,6 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	res.Verify = opts.Now().Sub(start)
 	res.Bytes = size
 	return res, nil
-}
-
-// plan lays out a disk of diskBytes holding what sel chose. The entries
-// the planner takes are made here, just before it, and left to it: their
-// paths are the manifest's own strings, not copies.
-func plan(diskBytes int64, sel *library.Selection, opts fat.Options) (*fat.Layout, error) {
-	total := sel.Included()
-	entries := make([]fat.Entry, 0, total.Folders+total.Files)
-	for f := range sel.Folders() {
-		entries = append(entries, fat.Entry{Path: f.Path, Dir: true})
-	}
-	for _, f := range sel.Files() {
-		entries = append(entries, fat.Entry{Path: f.Path, Size: f.Size})
-	}
-	return fat.Plan(diskBytes, entries, opts)
 }
 
 // heldBlocks are the blocks that make a drive hold a volume: the MBR and
