@@ -150,14 +150,15 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}
-	layout, err := fat.PlanFiles(size, res.Selection.Volume(), fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+	vol := res.Selection.Volume()
+	layout, err := fat.PlanFiles(size, vol, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
 		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time()), VolumeID: opts.VolumeID, DiskID: opts.DiskID})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
 	}
 	res.VolumeID = layout.VolumeID()
 	size = layout.Geometry().DiskBytes()
-	src := func(_ int, p string) (io.ReadCloser, error) { return opts.Library.Open(p) }
+	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.OpenFile(vol.File(i)) }
 	var fill fat.Fill
 	if opts.Wipe == WipeRandom {
 		fill = newRandomFill().fill

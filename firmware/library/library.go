@@ -145,7 +145,14 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
+	return l.OpenFile(i)
+}
+
+// OpenFile is Open for the manifest's i-th file, 0 <= i < NumFiles: it
+// needs no lookup by path (nor the index of paths a lookup builds).
+func (l *Library) OpenFile(i int) (io.ReadCloser, error) {
 	f := l.Manifest.File(i)
+	p := f.Path
 	r, id, known, err := l.openContent(p)
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
