@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flashkiosk/firmware/drive"
 	"flashkiosk/firmware/fat"
+	"flashkiosk/firmware/library"
 	"flashkiosk/firmware/source"
 	"fmt"
 	"math"
@@ -348,6 +349,9 @@ func policies(raw *rawConfig, lines map[string]int, fail func(field, reason stri
 		label, err := fat.NormalizeLabel(raw.Label.v)
 		if err != nil {
 			return nil, fail("label", err.Error())
+		}
+		if library.NamesProject(label) {
+			return nil, fail("label", fmt.Sprintf("%q %s; choose a label a person would, or none for Windows' %q", raw.Label.v, library.ProjectNameReason, fat.DefaultLabel))
 		}
 		c.Label = label
 	}

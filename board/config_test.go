@@ -68,6 +68,8 @@ func TestParseErrors(t *testing.T) {
 			`kiosk.toml:1: label: "a.b": character '.' (U+002E) cannot be written in a FAT label: a FAT label holds only A-Z, 0-9, space and $%'-_@~` + "`" + `!(){}^#& (a-z are stored upper-case)`, "CFG L1 label"},
 		{"label Korean", "label = \"한국어위키\"\n",
 			`kiosk.toml:1: label: "한국어위키": character '한' (U+D55C) cannot be written in a FAT label: a FAT label holds only A-Z, 0-9, space and $%'-_@~` + "`" + `!(){}^#& (a-z are stored upper-case)`, "CFG L1 label"},
+		{"label naming the project", "label = \"Flash Kiosk\"\n",
+			`kiosk.toml:1: label: "Flash Kiosk" names the project (flashkiosk): a stick must not point to the kiosk that wrote it; choose a label a person would, or none for Windows' "NO NAME"`, "CFG L1 label"},
 		{"label dotless i", "label = \"ıi\"\n",
 			`kiosk.toml:1: label: "ıi": character 'ı' (U+0131) cannot be written in a FAT label: its upper case 'I' is another letter (write 'I' if that is meant)`, "CFG L1 label"},
 		{"pin on LED", "[pins]\ninfo = 27\ngo = 5\n",

@@ -289,6 +289,9 @@ func scan(src string, skipped func(string)) (*sourceList, error) {
 		} else if err != nil {
 			return err
 		}
+		if NamesProject(d.Name()) {
+			return &SourceError{Path: p, Reason: ProjectNameReason + "; rename it or leave it out"}
+		}
 		full[path.Dir(rel)] = true
 		if d.IsDir() {
 			dirs = append(dirs, rel)

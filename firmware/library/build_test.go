@@ -225,6 +225,12 @@ func TestBuildRefuses(t *testing.T) {
 		{"reserved name", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{"docs/con.txt": "a"})
 		}, testDate, `docs/con.txt: cannot be stored on FAT: component "con.txt": "con" is a reserved device name on Windows`},
+		{"file naming the project", func(t *testing.T, src string) {
+			writeTree(t, src, map[string]string{"a.txt": "a", "docs/Flash-Kiosk manual.pdf": "b"})
+		}, testDate, "docs/Flash-Kiosk manual.pdf: names the project (flashkiosk): a stick must not point to the kiosk that wrote it; rename it or leave it out"},
+		{"folder naming the project", func(t *testing.T, src string) {
+			writeTree(t, src, map[string]string{"FLASHKIOSK/a.txt": "a"})
+		}, testDate, "FLASHKIOSK: names the project (flashkiosk)"},
 		{"case clash", func(t *testing.T, src string) {
 			writeTree(t, src, map[string]string{"docs/ReadMe.txt": "a", "docs/README.TXT": "b"})
 		}, testDate, `"docs/README.TXT" and "docs/ReadMe.txt" differ only in case`},

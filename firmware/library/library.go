@@ -174,7 +174,7 @@ type checkedReader struct {
 	index    int       // of want in the manifest
 	h        hash.Hash // SHA-256, when checking against the manifest
 	fast     *blockSum // the block checksum of what was read
-	wantFast *uint64  // the remembered block checksum, when trusting it
+	wantFast *uint64   // the remembered block checksum, when trusting it
 	lib      *Library
 	id       identity
 	known    bool // id is the file's identity

@@ -35,18 +35,7 @@ func BenchmarkStartup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := filepath.Join(dir, "wiki-src")
-	if _, err := libgen.Generate(src, libgen.Spec{Files: startupFiles, Seed: 14}); err != nil {
-		b.Fatal(err)
-	}
-	wiki := filepath.Join(dir, "wiki")
-	wikiPub, err := SignedLibrary(context.Background(), src, wiki, library.BuildOptions{Name: "wiki", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.RemoveAll(src); err != nil {
-		b.Fatal(err)
-	}
+	wiki, wikiPub := encyclopedia(b, dir)
 	for range b.N {
 		load, ready := startup(b, f, filepath.Join(dir, "films.img"), films, filmsPub)
 		b.ReportMetric(load.Seconds(), "s-load-films")
@@ -55,6 +44,24 @@ func BenchmarkStartup(b *testing.B) {
 		b.ReportMetric(load.Seconds(), "s-load-100k-files")
 		b.ReportMetric(ready.Seconds(), "s-ready-100k-files")
 	}
+}
+
+// encyclopedia builds in dir a signed library of startupFiles small files
+// (tools/libgen, a fixed seed) and returns it with its public key.
+func encyclopedia(b *testing.B, dir string) (lib, pub string) {
+	src := filepath.Join(dir, "wiki-src")
+	if _, err := libgen.Generate(src, libgen.Spec{Files: startupFiles, Seed: 14}); err != nil {
+		b.Fatal(err)
+	}
+	lib = filepath.Join(dir, "wiki")
+	pub, err := SignedLibrary(context.Background(), src, lib, library.BuildOptions{Name: "wiki", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.RemoveAll(src); err != nil {
+		b.Fatal(err)
+	}
+	return lib, pub
 }
 
 // startup boots a kiosk whose system disk holds lib and returns how long

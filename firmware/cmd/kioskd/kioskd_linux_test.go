@@ -217,14 +217,14 @@ func journalFile(t *testing.T) string {
 
 const driveSize = 64 << 20
 
+// resourcesRE matches kioskd's line on what it holds after a job.
+var resourcesRE = regexp.MustCompile(`kioskd: resources after \d+ jobs: rss \d+ kB, \d+ fds, \d+ goroutines, peak rss \d+ kB$`)
+
 // TestThreeDrives runs the real kioskd, with the simulated panel on its
 // console, against three real loop devices that the test lets it treat as
 // USB drives in ports 1 to 3: they show as ready, GO starts all three, all
 // three end done, and afterwards each holds the library (flash.Check), no
 // donor data, and the journal holds three records.
-// resourcesRE matches kioskd's line on what it holds after a job.
-var resourcesRE = regexp.MustCompile(`kioskd: resources after \d+ jobs: rss \d+ kB, \d+ fds, \d+ goroutines$`)
-
 func TestThreeDrives(t *testing.T) {
 	lib, pub := testLibrary(t)
 	cfg := writeFile(t, "kiosk.toml", "board = \"vm\"\nmin_size = \"32MiB\"\nlabel = \"KIOSK TEST\"\n")
@@ -255,7 +255,7 @@ func TestThreeDrives(t *testing.T) {
 	}
 	for _, l := range logs {
 		if strings.Contains(l, "kioskd: resources after") && !resourcesRE.MatchString(l) {
-			t.Errorf("resources line %q; want rss N kB, N fds, N goroutines", l)
+			t.Errorf("resources line %q; want rss N kB, N fds, N goroutines, peak rss N kB", l)
 		}
 	}
 	k.stop()

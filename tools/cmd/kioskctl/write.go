@@ -205,6 +205,9 @@ func writeOptions(fl writeFlags) (flash.Options, error) {
 		if _, err := fat.NormalizeLabel(fl.label); err != nil {
 			return opts, fmt.Errorf("--label %w", err)
 		}
+		if library.NamesProject(fl.label) {
+			return opts, fmt.Errorf("--label %q %s; choose a label a person would, or none for Windows' %q", fl.label, library.ProjectNameReason, fat.DefaultLabel)
+		}
 	}
 	opts.Label = fl.label
 	return opts, nil

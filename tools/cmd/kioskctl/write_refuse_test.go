@@ -29,6 +29,7 @@ func TestWriteRefusesBadInput(t *testing.T) {
 		{"library build --src DIR/src --out DIR/lib --date 2026-11-25", 0, nil, ""},
 		{"write --library DIR/lib --label BAD/LABEL DIR/stick.img", 2, nil, "--label "},
 		{"write --library DIR/lib --json --label BAD/LABEL DIR/stick.img", 2, []string{`"outcome": "bad-usage"`}, "--label "},
+		{"write --library DIR/lib --label FLASHKIOSK DIR/stick.img", 2, nil, `--label "FLASHKIOSK" names the project`},
 	})
 	if got, _ := os.ReadFile(stick); !bytes.Equal(got, donor) {
 		t.Fatal("a write refused for its --label changed the target")
