@@ -66,7 +66,7 @@ func (b *blockSum) block(p []byte) {
 // Sum64 is the checksum of what was written. 64 bits are plenty for
 // what it guards against, a file changed or damaged on its disk behind an
 // unchanged identity (an attacker who can write the library can change
-// its identity anyway), and keep the memory of a file at 16 bytes.
+// its identity anyway), and keep the memory of a file at 12 bytes.
 func (b *blockSum) Sum64() uint64 {
 	if len(b.carry) > 0 {
 		b.block(b.carry)

@@ -190,8 +190,8 @@ func TestLoadVerifiedIgnoresHostileCache(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "verified.json")
 			tt.put(t, p)
 			within(t, "LoadVerified", func() error { l.LoadVerified(p); return nil })
-			if len(l.verified.files) != 0 {
-				t.Errorf("LoadVerified(%s) remembered %d files; want none", tt.name, len(l.verified.files))
+			if len(l.verified.ids) != 0 {
+				t.Errorf("LoadVerified(%s) remembered %d files; want none", tt.name, len(l.verified.ids))
 			}
 		})
 	}

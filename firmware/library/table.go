@@ -37,14 +37,14 @@ func (c *column[T]) len() int { return c.n }
 const chunkBits = 16
 
 // pathTable is a list of slash paths: their bytes in chunks of up to
-// 1<<chunkBits (a path never spans two), and where each starts and how
-// long it is. Paths are substrings of the chunks, so handing one out
+// 1<<chunkBits (a path never spans two), one after the other, and where
+// each starts; a path ends where the next in its chunk starts, or with
+// the chunk. Paths are substrings of the chunks, so handing one out
 // allocates nothing.
 type pathTable struct {
 	chunks []string
 	starts column[uint32] // chunk<<chunkBits | offset in it
-	lens   column[uint16]
-	cur    []byte // the chunk being filled, not yet in chunks
+	cur    []byte         // the chunk being filled, not yet in chunks
 }
 
 // add appends p, which must be at most 765 bytes long (fat.CheckPath).
@@ -56,7 +56,6 @@ func (t *pathTable) add(p string) {
 		t.cur = make([]byte, 0, 1<<chunkBits)
 	}
 	t.starts.add(uint32(len(t.chunks))<<chunkBits | uint32(len(t.cur)))
-	t.lens.add(uint16(len(p)))
 	t.cur = append(t.cur, p...)
 }
 
@@ -77,8 +76,14 @@ func (t *pathTable) seal() {
 // path is the i-th path; the table must be sealed.
 func (t *pathTable) path(i int) string {
 	s := t.starts.at(i)
-	off := int(s & (1<<chunkBits - 1))
-	return t.chunks[s>>chunkBits][off : off+int(t.lens.at(i))]
+	chunk := t.chunks[s>>chunkBits]
+	end := len(chunk)
+	if i+1 < t.starts.len() {
+		if next := t.starts.at(i + 1); next>>chunkBits == s>>chunkBits {
+			end = int(next & (1<<chunkBits - 1))
+		}
+	}
+	return chunk[s&(1<<chunkBits-1) : end]
 }
 
 func (t *pathTable) len() int { return t.starts.len() }

@@ -26,10 +26,13 @@ import (
 // matters when the same library goes onto drive after drive. A file whose
 // identity changed is checked with SHA-256 again.
 //
-// The memory is one record of 16 bytes per file of the manifest, by its
-// index: a 64-bit hash of the identity (two identities that hash alike
-// still need the file's bytes to match the remembered checksum) and the
-// 64-bit checksum.
+// The memory is one record of 12 bytes per file of the manifest, by its
+// index: a 32-bit hash of the identity and the 64-bit checksum. The hash
+// only decides which check a read gets: two identities that hash alike
+// still need the file's bytes to match the remembered checksum, so a file
+// changed since is accepted only if it still holds exactly what passed
+// SHA-256 (up to a 64-bit checksum's chance), and passing that way needs
+// a write whose change time hashes alike, one in four billion.
 
 // identity is what changes whenever a file's content may have changed.
 type identity struct {
@@ -37,66 +40,61 @@ type identity struct {
 	Size, Mtime, Ctime int64
 }
 
-// hash is the identity's 64-bit hash, never 0 (which means none).
-func (id identity) hash() uint64 {
+// hash is the identity's 32-bit hash, never 0 (which means none).
+func (id identity) hash() uint32 {
 	var b [40]byte
 	binary.LittleEndian.PutUint64(b[0:], id.Dev)
 	binary.LittleEndian.PutUint64(b[8:], id.Ino)
 	binary.LittleEndian.PutUint64(b[16:], uint64(id.Size))
 	binary.LittleEndian.PutUint64(b[24:], uint64(id.Mtime))
 	binary.LittleEndian.PutUint64(b[32:], uint64(id.Ctime))
-	return max(xxh3.Hash(b[:]), 1)
+	return max(uint32(xxh3.Hash(b[:])), 1)
 }
 
-// verifiedFile is what a library remembers of a file: the hash of the
-// identity it had when it matched its SHA-256 (0 for none) and its block
-// checksum.
-type verifiedFile struct {
-	id  uint64
-	sum uint64
-}
-
-// verifiedRecord is the size of a verifiedFile in the cache file.
-const verifiedRecord = 16
+// verifiedRecord is the size of a file's record in the cache file: the
+// hash of the identity it had when it matched its SHA-256 (0 for none) and
+// its block checksum.
+const verifiedRecord = 12
 
 // verifiedSet is the library's memory of verified files; safe for use by
 // several jobs at once.
 type verifiedSet struct {
 	mu    sync.Mutex
-	n     int            // files in the manifest
-	files []verifiedFile // by manifest index; nil until one is remembered
-	gen   int            // counts changes
-	saved string         // a cache file that holds every file of the set, if any
+	n     int      // files in the manifest
+	ids   []uint32 // by manifest index, the identity's hash (0 for none); nil until one is remembered
+	sums  []uint64 // by manifest index, the block checksum
+	gen   int      // counts changes
+	saved string   // a cache file that holds every file of the set, if any
 }
 
 func (v *verifiedSet) lookup(i int, id identity) (uint64, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.files == nil || v.files[i].id != id.hash() {
+	if v.ids == nil || v.ids[i] != id.hash() {
 		return 0, false
 	}
-	return v.files[i].sum, true
+	return v.sums[i], true
 }
 
 func (v *verifiedSet) remember(i int, id identity, sum uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.put(i, verifiedFile{id: id.hash(), sum: sum})
+	v.put(i, id.hash(), sum)
 }
 
 // put remembers file i.
-func (v *verifiedSet) put(i int, f verifiedFile) {
-	if v.files == nil {
-		v.files = make([]verifiedFile, v.n)
+func (v *verifiedSet) put(i int, id uint32, sum uint64) {
+	if v.ids == nil {
+		v.ids, v.sums = make([]uint32, v.n), make([]uint64, v.n)
 	}
-	v.files[i] = f
+	v.ids[i], v.sums[i] = id, sum
 	v.gen++
 	v.saved = ""
 }
 
 // The cache file: a header of text lines, then one record per file of the
 // manifest, in its order.
-const verifiedHeader = "flashkiosk verified files 3\n"
+const verifiedHeader = "flashkiosk verified files 4\n"
 
 // VerifiedCachePath is where kioskctl keeps the memory of verified files
 // of the library in dir: in the user's own cache folder, not in the
@@ -142,15 +140,15 @@ func (l *Library) LoadVerified(path string) {
 	v := &l.verified
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fresh := v.files == nil
+	fresh := v.ids == nil
 	gen := v.gen
 	var rec [verifiedRecord]byte
 	for i := range n {
 		if _, err := io.ReadFull(r, rec[:]); err != nil {
 			return
 		}
-		if id := binary.LittleEndian.Uint64(rec[:8]); id != 0 {
-			v.put(i, verifiedFile{id: id, sum: binary.LittleEndian.Uint64(rec[8:])})
+		if id := binary.LittleEndian.Uint32(rec[:4]); id != 0 {
+			v.put(i, id, binary.LittleEndian.Uint64(rec[4:]))
 		}
 	}
 	if fresh && v.gen != gen {
@@ -166,7 +164,7 @@ func (l *Library) SaveVerified(path string) error {
 	v := &l.verified
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.saved == path || v.files == nil {
+	if v.saved == path || v.ids == nil {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -180,9 +178,9 @@ func (l *Library) SaveVerified(path string) error {
 	w := bufio.NewWriterSize(tmp, 64<<10)
 	w.WriteString(l.verifiedHeader())
 	var rec [verifiedRecord]byte
-	for _, f := range v.files {
-		binary.LittleEndian.PutUint64(rec[:8], f.id)
-		binary.LittleEndian.PutUint64(rec[8:], f.sum)
+	for i, id := range v.ids {
+		binary.LittleEndian.PutUint32(rec[:4], id)
+		binary.LittleEndian.PutUint64(rec[4:], v.sums[i])
 		w.Write(rec[:])
 	}
 	err = w.Flush()
