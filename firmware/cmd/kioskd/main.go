@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"flashkiosk/firmware/flash"
 )
 
 // options are kioskd's flags.
@@ -87,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func main() {
+	flash.SetHeapGrowth()
 	out := newConsole(os.Stdout)
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"flashkiosk/firmware/flash"
 )
 
 // command is one word of the command line: a group of subcommands or an
@@ -50,6 +52,7 @@ func commands() []command {
 const exitInterrupted = 130
 
 func main() {
+	flash.SetHeapGrowth()
 	ctx, stop := interrupts(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
