@@ -151,3 +151,19 @@ func (d *Device) Close() error { return d.f.Close() }
 func (d *Device) String() string {
 	return fmt.Sprintf("%s (%s, %d-byte sectors)", d.path, Bytes(d.size), d.sector)
 }
+
+// writeZeros writes n zeros at off from unit, a buffer of zeros whose
+// length divides n: in one call where the system takes the unit repeated
+// (so that a job needs no chunk of zeros as large as its writes), else
+// unit by unit. A failure is an *IOError at the first block that failed.
+func (d *Device) writeZeros(unit []byte, n int, off int64) error {
+	if d.writeRepeated(unit, n/len(unit), off) == nil {
+		return nil
+	}
+	for i := 0; i < n; i += len(unit) {
+		if err := transfer(d.WriteAt, unit, off+int64(i), d.align); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -178,4 +179,39 @@ func fileKind(mode uint32) string {
 		return "a socket"
 	}
 	return "another kind of file"
+}
+
+// writeRepeated writes unit count times from off with as few pwritev
+// calls as the kernel takes. Any failure is returned as it is: the caller
+// writes again unit by unit to find the block that fails.
+func (d *Device) writeRepeated(unit []byte, count int, off int64) error {
+	conn, ok := d.f.(syscall.Conn)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	iovs := make([][]byte, min(count, 1024)) // IOV_MAX
+	for i := range iovs {
+		iovs[i] = unit
+	}
+	for count > 0 {
+		k := min(count, len(iovs))
+		var n int
+		var werr error
+		if err := raw.Control(func(fd uintptr) { n, werr = unix.Pwritev(int(fd), iovs[:k], off) }); err != nil {
+			return err
+		}
+		switch {
+		case werr != nil:
+			return werr
+		case n != k*len(unit):
+			return errShortIO
+		}
+		count -= k
+		off += int64(n)
+	}
+	return nil
 }

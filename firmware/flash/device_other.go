@@ -57,3 +57,8 @@ func alignedBuffer(n int) ([]byte, func(), error) {
 
 // DiskSeq is 0 here: no kernel disk sequence numbers.
 func (d *Device) DiskSeq() (uint64, error) { return 0, nil }
+
+// writeRepeated has no single call here: the caller writes unit by unit.
+func (d *Device) writeRepeated(unit []byte, count int, off int64) error {
+	return errors.ErrUnsupported
+}

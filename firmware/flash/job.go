@@ -150,14 +150,15 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
 		return res, err
 	}
-	layout, err := fat.PlanFiles(size, res.Selection.Volume(), fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+	vol := res.Selection.Volume()
+	layout, err := fat.PlanFiles(size, vol, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
 		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time()), VolumeID: opts.VolumeID, DiskID: opts.DiskID})
 	if err != nil {
 		return res, fmt.Errorf("plan the volume: %w", err)
 	}
 	res.VolumeID = layout.VolumeID()
 	size = layout.Geometry().DiskBytes()
-	src := func(_ int, p string) (io.ReadCloser, error) { return opts.Library.Open(p) }
+	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.OpenFile(vol.File(i)) }
 	var fill fat.Fill
 	if opts.Wipe == WipeRandom {
 		fill = newRandomFill().fill
@@ -166,15 +167,16 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	defer stream.Close()
 
 	hashes := make([]uint64, (size+hashUnit-1)/hashUnit)
-	// One mapping for the chunks of both passes and a zero chunk, faulted
-	// in once.
-	mem, release, err := alignedBuffer((buffers + 1) * chunkSize)
+	// One mapping for the chunks of both passes and one hash unit of
+	// zeros, faulted in once. Runs of zeros are written from that unit
+	// repeated (Device.writeZeros), not from a chunk of zeros of their own.
+	mem, release, err := alignedBuffer(buffers*chunkSize + hashUnit)
 	if err != nil {
 		return res, err
 	}
 	defer release()
 	pool, zeros := mem[:buffers*chunkSize], mem[buffers*chunkSize:]
-	zeroHash := xxh3.Hash(zeros[:hashUnit])
+	zeroHash := xxh3.Hash(zeros)
 	start := opts.Now()
 	phase := func(ph Phase) func(done int64) {
 		begin := opts.Now()
@@ -198,29 +200,34 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		write = func(p []byte, off int64) (int, error) { return dev.writeData(p, off, zeros) }
 	}
 	err = pipeline(ctx, pool, size, dev.Align(),
-		func(buf []byte, off int64) ([]byte, error) {
-			// Free space and gaps are written from a buffer that stays zero:
+		func(buf []byte, off int64) (piece, error) {
+			// Free space and gaps are written from a unit that stays zero:
 			// no clearing, and a hash known in advance.
 			if n := int64(len(buf)); n%hashUnit == 0 && stream.ZeroRun() >= n {
 				stream.SkipZeros(n)
 				for u := off / hashUnit; u < (off+n)/hashUnit; u++ {
 					hashes[u] = zeroHash
 				}
-				return zeros[:n], nil
+				return piece{zeros: len(buf)}, nil
 			}
 			if err := readHashed(stream, hashes, buf, off); err != nil {
-				return nil, err
+				return piece{}, err
 			}
 			held.take(buf, off)
-			return buf, nil
+			return piece{data: buf}, nil
 		},
-		func(buf []byte, off int64) error {
-			if !dev.holes || &buf[0] != &zeros[0] {
-				if err := transfer(write, buf, off, dev.Align()); err != nil {
+		func(p piece, off int64) error {
+			switch {
+			case p.data != nil:
+				if err := transfer(write, p.data, off, dev.Align()); err != nil {
+					return err
+				}
+			case !dev.holes:
+				if err := dev.writeZeros(zeros, p.zeros, off); err != nil {
 					return err
 				}
 			}
-			progress(off + int64(len(buf)))
+			progress(off + int64(p.len()))
 			return nil
 		})
 	if err != nil {
@@ -244,12 +251,14 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 	start = opts.Now()
 	progress = phase(Verifying)
 	err = pipeline(ctx, pool, size, dev.Align(),
-		func(buf []byte, off int64) ([]byte, error) { return buf, transfer(dev.ReadAt, buf, off, dev.Align()) },
-		func(buf []byte, off int64) error {
-			if err := compareChunk(hashes, buf, off); err != nil {
+		func(buf []byte, off int64) (piece, error) {
+			return piece{data: buf}, transfer(dev.ReadAt, buf, off, dev.Align())
+		},
+		func(p piece, off int64) error {
+			if err := compareChunk(hashes, p.data, off); err != nil {
 				return err
 			}
-			progress(off + int64(len(buf)))
+			progress(off + int64(p.len()))
 			return nil
 		})
 	if err == nil {
@@ -357,17 +366,27 @@ func compareChunk(hashes []uint64, buf []byte, off int64) error {
 	return nil
 }
 
+// piece is what a chunk of the disk holds: data, or when data is nil,
+// that many zeros.
+type piece struct {
+	data  []byte
+	zeros int
+}
+
+func (p piece) len() int { return len(p.data) + p.zeros }
+
 // pipeline hands the chunk buffers of mem (aligned, buffers*chunkSize
 // bytes), covering [0, size), to produce, run in its own goroutine, and
-// what it returns (the buffer filled, or other memory of the same length)
-// to consume, in order, with a few chunks in flight so that computing and
-// I/O overlap. The first error stops both.
-func pipeline(ctx context.Context, mem []byte, size int64, align int, produce func(buf []byte, off int64) ([]byte, error), consume func(data []byte, off int64) error) error {
+// what it makes of each (the buffer filled, or a run of zeros of its
+// length) to consume, in order, with a few chunks in flight so that
+// computing and I/O overlap. The first error stops both.
+func pipeline(ctx context.Context, mem []byte, size int64, align int, produce func(buf []byte, off int64) (piece, error), consume func(p piece, off int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type chunk struct {
-		buf, data []byte // the pool buffer, and what produce returned
-		off       int64
+		buf  []byte // the pool buffer
+		data piece  // what produce made of it
+		off  int64
 	}
 	free := make(chan []byte, buffers)
 	for i := range buffers {

@@ -11,10 +11,10 @@ const blockSize = 64 << 10
 
 // blockSumName names the blockSum in a library's memory of verified files,
 // which holds only for the checksum it was written with.
-const blockSumName = "xxh3-128 of the xxh3-64 of each 64 KiB block"
+const blockSumName = "xxh3-64 of the xxh3-64 of each 64 KiB block"
 
 // blockSum computes the checksum a library remembers of a file that passed
-// its SHA-256: XXH3-128 over the XXH3-64 sums of the file's blocks of
+// its SHA-256: XXH3-64 over the XXH3-64 sums of the file's blocks of
 // blockSize bytes (the last one shorter), in order. Each block is hashed
 // by one call to XXH3's one-shot code on bytes the reader has just read,
 // in cache: twice as fast as feeding the file to a streaming XXH3-128,
@@ -63,11 +63,14 @@ func (b *blockSum) block(p []byte) {
 	b.sums = binary.LittleEndian.AppendUint64(b.sums, xxh3.Hash(p))
 }
 
-// Sum128 is the checksum of what was written.
-func (b *blockSum) Sum128() [16]byte {
+// Sum64 is the checksum of what was written. 64 bits are plenty for
+// what it guards against, a file changed or damaged on its disk behind an
+// unchanged identity (an attacker who can write the library can change
+// its identity anyway), and keep the memory of a file at 16 bytes.
+func (b *blockSum) Sum64() uint64 {
 	if len(b.carry) > 0 {
 		b.block(b.carry)
 		b.carry = b.carry[:0]
 	}
-	return xxh3.Hash128(b.sums).Bytes()
+	return xxh3.Hash(b.sums)
 }

@@ -145,7 +145,14 @@ func (l *Library) Open(p string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("%q is not a file of library %s", p, l.Dir)
 	}
+	return l.OpenFile(i)
+}
+
+// OpenFile is Open for the manifest's i-th file, 0 <= i < NumFiles: it
+// needs no lookup by path (nor the index of paths a lookup builds).
+func (l *Library) OpenFile(i int) (io.ReadCloser, error) {
 	f := l.Manifest.File(i)
+	p := f.Path
 	r, id, known, err := l.openContent(p)
 	if err != nil {
 		return nil, &ContentError{Path: p, Reason: err.Error(), Err: err}
@@ -167,7 +174,7 @@ type checkedReader struct {
 	index    int       // of want in the manifest
 	h        hash.Hash // SHA-256, when checking against the manifest
 	fast     *blockSum // the block checksum of what was read
-	wantFast *[16]byte // the remembered block checksum, when trusting it
+	wantFast *uint64  // the remembered block checksum, when trusting it
 	lib      *Library
 	id       identity
 	known    bool // id is the file's identity
@@ -194,7 +201,7 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 
 // check runs at the end of the file.
 func (c *checkedReader) check() error {
-	sum := c.fast.Sum128()
+	sum := c.fast.Sum64()
 	if c.wantFast != nil {
 		if c.n != c.want.Size || sum != *c.wantFast {
 			return &ContentError{Path: c.want.Path, Reason: "changed since its SHA-256 was checked (block checksum differs)"}
@@ -333,7 +340,7 @@ func (l *Library) Verify(ctx context.Context) error {
 			return err
 		}
 		if known {
-			l.verified.remember(i, id, fast.Sum128())
+			l.verified.remember(i, id, fast.Sum64())
 		}
 	}
 	return nil

@@ -203,7 +203,7 @@ func TestManifestMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		l.verified.remember(i, identity{Ino: uint64(i)}, [16]byte{1})
+		l.verified.remember(i, identity{Ino: uint64(i)}, 1)
 	}
 	if _, ok := l.Manifest.Lookup("위키/000/문서 000001 제목.html"); !ok {
 		t.Fatal("Lookup found no file the manifest lists")

@@ -26,10 +26,10 @@ import (
 // matters when the same library goes onto drive after drive. A file whose
 // identity changed is checked with SHA-256 again.
 //
-// The memory is one record of 24 bytes per file of the manifest, by its
+// The memory is one record of 16 bytes per file of the manifest, by its
 // index: a 64-bit hash of the identity (two identities that hash alike
 // still need the file's bytes to match the remembered checksum) and the
-// 128-bit checksum.
+// 64-bit checksum.
 
 // identity is what changes whenever a file's content may have changed.
 type identity struct {
@@ -53,11 +53,11 @@ func (id identity) hash() uint64 {
 // checksum.
 type verifiedFile struct {
 	id  uint64
-	sum [16]byte
+	sum uint64
 }
 
 // verifiedRecord is the size of a verifiedFile in the cache file.
-const verifiedRecord = 24
+const verifiedRecord = 16
 
 // verifiedSet is the library's memory of verified files; safe for use by
 // several jobs at once.
@@ -69,16 +69,16 @@ type verifiedSet struct {
 	saved string         // a cache file that holds every file of the set, if any
 }
 
-func (v *verifiedSet) lookup(i int, id identity) ([16]byte, bool) {
+func (v *verifiedSet) lookup(i int, id identity) (uint64, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.files == nil || v.files[i].id != id.hash() {
-		return [16]byte{}, false
+		return 0, false
 	}
 	return v.files[i].sum, true
 }
 
-func (v *verifiedSet) remember(i int, id identity, sum [16]byte) {
+func (v *verifiedSet) remember(i int, id identity, sum uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.put(i, verifiedFile{id: id.hash(), sum: sum})
@@ -96,7 +96,7 @@ func (v *verifiedSet) put(i int, f verifiedFile) {
 
 // The cache file: a header of text lines, then one record per file of the
 // manifest, in its order.
-const verifiedHeader = "flashkiosk verified files 2\n"
+const verifiedHeader = "flashkiosk verified files 3\n"
 
 // VerifiedCachePath is where kioskctl keeps the memory of verified files
 // of the library in dir: in the user's own cache folder, not in the
@@ -150,9 +150,7 @@ func (l *Library) LoadVerified(path string) {
 			return
 		}
 		if id := binary.LittleEndian.Uint64(rec[:8]); id != 0 {
-			f := verifiedFile{id: id}
-			copy(f.sum[:], rec[8:])
-			v.put(i, f)
+			v.put(i, verifiedFile{id: id, sum: binary.LittleEndian.Uint64(rec[8:])})
 		}
 	}
 	if fresh && v.gen != gen {
@@ -184,7 +182,7 @@ func (l *Library) SaveVerified(path string) error {
 	var rec [verifiedRecord]byte
 	for _, f := range v.files {
 		binary.LittleEndian.PutUint64(rec[:8], f.id)
-		copy(rec[8:], f.sum[:])
+		binary.LittleEndian.PutUint64(rec[8:], f.sum)
 		w.Write(rec[:])
 	}
 	err = w.Flush()

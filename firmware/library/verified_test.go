@@ -73,7 +73,7 @@ func TestVerifiedFiles(t *testing.T) {
 		l := buildLib(t, files)
 		readAll(t, l, "a.txt")
 		i, _ := l.Manifest.Lookup("a.txt")
-		l.verified.files[i].sum[0] ^= 1 // as if the bytes on disk had decayed since
+		l.verified.files[i].sum ^= 1 // as if the bytes on disk had decayed since
 		fast, err := readAll(t, l, "a.txt")
 		var ce *ContentError
 		if !fast || !errors.As(err, &ce) || ce.Path != "a.txt" {
@@ -113,8 +113,12 @@ func TestVerifiedFiles(t *testing.T) {
 		if err != nil || !bytes.Contains(data, []byte(blockSumName)) {
 			t.Fatalf("read %s: %v, or no checksum name in it", path, err)
 		}
+		otherSum := bytes.Replace(data, []byte(blockSumName), []byte(strings.Replace(blockSumName, "xxh3", "xxh4", 1)), 1)
+		if bytes.Equal(otherSum, data) {
+			t.Fatalf("the checksum name %q was not changed in the cache", blockSumName)
+		}
 		for _, bad := range [][]byte{
-			bytes.Replace(data, []byte(blockSumName), []byte(strings.Replace(blockSumName, "xxh3-128", "xxh3-12X", 1)), 1),
+			otherSum,
 			data[:len(data)-1],
 		} {
 			if err := os.WriteFile(path, bad, 0o600); err != nil {

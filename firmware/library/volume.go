@@ -48,3 +48,6 @@ func (v *Volume) Size(i int) int64 {
 	}
 	return int64(v.m.sizes.at(int(v.files[i-len(v.folders)])))
 }
+
+// File is the manifest index of entry i, a file (not Dir(i)).
+func (v *Volume) File(i int) int { return int(v.files[i-len(v.folders)]) }

@@ -1,0 +1,42 @@
+package library
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestVolume: a selection's Volume lists the chosen empty folders, then
+// the chosen files, each in manifest order, with the manifest's paths and
+// sizes, and maps each file back to its manifest index.
+func TestVolume(t *testing.T) {
+	m := fitManifest(t)
+	for _, tc := range []struct {
+		left int64
+		want string // entries as path:size, folders as path/
+	}{
+		{1000, "films/empty/ core/a:100 films/big:500 films/small:50 extra/x:30"},
+		{200, "films/empty/ core/a:100 films/small:50 extra/x:30"},
+		{100, "films/empty/ core/a:100"},
+	} {
+		sel, err := Fit(m, &byteSpace{left: tc.left})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := sel.Volume()
+		var got []string
+		for i := range v.Len() {
+			if v.Dir(i) {
+				got = append(got, v.Path(i)+"/")
+				continue
+			}
+			got = append(got, fmt.Sprintf("%s:%d", v.Path(i), v.Size(i)))
+			if f := m.File(v.File(i)); f.Path != v.Path(i) || f.Size != v.Size(i) {
+				t.Errorf("Volume.File(%d) = file %q of %d bytes; want %q of %d", i, f.Path, f.Size, v.Path(i), v.Size(i))
+			}
+		}
+		if s := strings.Join(got, " "); s != tc.want {
+			t.Errorf("Fit(%d bytes).Volume() = %s; want %s", tc.left, s, tc.want)
+		}
+	}
+}
