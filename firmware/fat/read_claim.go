@@ -10,9 +10,9 @@ import "sync"
 // walk of a million files keeps a few hundred KiB here.
 type rdClaims struct {
 	mu     sync.Mutex
-	held   rdBits // clusters in a claimed chain
-	heads  rdBits // clusters that start a claimed chain
-	owners rdBits // entries whose chain is claimed, by slot: (device offset - volume start) / 32
+	held   rdBits       // clusters in a claimed chain
+	heads  rdBits       // clusters that start a claimed chain
+	owners rdSparseBits // entries whose chain is claimed, by slot: (device offset - volume start) / 32
 	// recent names the entry that claimed a chain, by its first cluster
 	// modulo rdRecentOwners, the newest claim winning, only so that an
 	// error can name the other entry of a cross-link: one found here is
@@ -32,7 +32,7 @@ type rdOwner struct {
 }
 
 func newRdClaims() *rdClaims {
-	return &rdClaims{held: newRdBits(512), heads: newRdBits(64), owners: newRdBits(8)}
+	return &rdClaims{held: newRdBits(512), heads: newRdBits(64), owners: rdSparseBits{}}
 }
 
 // owner is the entry that claimed the chain starting at first, if it is
@@ -46,7 +46,7 @@ func (c *rdClaims) owner(first uint32) (at int64, ok bool) {
 // whose clusters are held already.
 func (c *rdClaims) claimed(first uint32, slot uint64, at int64) {
 	c.heads.set(uint64(first), true)
-	c.owners.set(slot, true)
+	c.owners.add(slot)
 	c.recent[first%rdRecentOwners] = rdOwner{first: first, at: at}
 }
 
@@ -96,3 +96,12 @@ func (b rdBits) set(n uint64, on bool) {
 		p[i/64] &^= 1 << (i % 64)
 	}
 }
+
+// rdSparseBits is a set of numbers, one bit each, kept by the 64-bit word
+// that holds them: for numbers that come a few together, far apart, as
+// the entries of a folder do, whose clusters lie among its files'.
+type rdSparseBits map[uint64]uint64
+
+func (b rdSparseBits) has(n uint64) bool { return b[n/64]&(1<<(n%64)) != 0 }
+
+func (b rdSparseBits) add(n uint64) { b[n/64] |= 1 << (n % 64) }
