@@ -7,7 +7,7 @@ import "sync"
 // another) is refused, while following one entry's chain again claims
 // nothing. It grows with the clusters read and the directory entries whose
 // chains were followed, one bit each, never with a structure per file: a
-// walk of a million files keeps a few hundred KiB here.
+// walk of a million small files on 4 KiB clusters keeps about 1.4 MiB here.
 type rdClaims struct {
 	mu     sync.Mutex
 	held   rdBits       // clusters in a claimed chain
