@@ -87,16 +87,7 @@ func checkHeld(t *testing.T, n int, prof bool) map[string]uint64 {
 	if _, err := Write(context.Background(), openDev(t, img), Options{Library: lib}); err != nil {
 		t.Fatal(err)
 	}
-	dev, err := Open(img, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	r, release, err := dev.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	dev, r := checkReader(t, img)
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
