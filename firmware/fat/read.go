@@ -41,7 +41,7 @@ const (
 	rdMaxDirBytes     = maxDirEntries * 32
 	rdMaxDepth        = 64                // most folders a lookup descends through
 	rdFATBlock        = 16 << 10          // bytes of FAT read and cached as one piece
-	rdFATCacheBytes   = 4 << 20           // bytes of FAT kept in memory at most
+	rdFATCacheBytes   = 256 << 10         // bytes of FAT kept in memory at most: a folder and its files lie in a few pieces
 	rdDirCacheEntries = 2 * maxDirEntries // entries kept parsed (a full folder and its ancestors; about 30 MiB at worst)
 )
 

@@ -119,6 +119,9 @@ func TestReadCorrupt(t *testing.T) {
 			continue
 		}
 		v, err := OpenVolume(bytes.NewReader(m.img), int64(len(m.img)))
+		if err == nil {
+			rdSameWalk(t, tc.desc, func() (*Volume, error) { return OpenVolume(bytes.NewReader(m.img), int64(len(m.img))) })
+		}
 		if tc.when == atWalk {
 			if err != nil {
 				t.Errorf("%s: OpenVolume() = %v; want a volume to walk", tc.desc, err)
@@ -149,7 +152,9 @@ func TestReadTooDeep(t *testing.T) {
 	for i := range rdMaxDepth + 5 {
 		nodes = []*rdNode{{short: fmt.Sprintf("D%d", i), dir: true, kids: nodes}}
 	}
-	v := rdOpen(t, rdTiny(rdTinySpec{}, nodes).img)
+	img := rdTiny(rdTinySpec{}, nodes).img
+	v := rdOpen(t, img)
+	rdSameWalk(t, "too deep", func() (*Volume, error) { return OpenVolume(bytes.NewReader(img), int64(len(img))) })
 	got, errs := rdWalk(v)
 	// "." and rdMaxDepth+1 levels of folders: the deepest is listed, but not read.
 	if len(errs) != 1 || !errors.Is(errs[0], rdErrTooDeep) || len(got) != rdMaxDepth+2 {

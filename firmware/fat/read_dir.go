@@ -51,6 +51,16 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	if d, ok := v.dirs.get(key); ok {
 		return d, nil
 	}
+	d, err := v.rdReadDir(e, parent)
+	if err != nil {
+		return nil, err
+	}
+	v.dirs.put(key, d, len(d.entries)+1)
+	return d, nil
+}
+
+// rdReadDir reads and parses directory e as rdLoadDir does, past the cache.
+func (v *Volume) rdReadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 	exts, n, err := v.rdDirChain(e)
 	if err != nil {
 		return nil, err
@@ -69,12 +79,7 @@ func (v *Volume) rdLoadDir(e *DirEntry, parent uint32) (*rdDirList, error) {
 			return nil, err
 		}
 	}
-	d, err := v.rdParseDir(e, buf, exts)
-	if err != nil {
-		return nil, err
-	}
-	v.dirs.put(key, d, len(d.entries)+1)
-	return d, nil
+	return v.rdParseDir(e, buf, exts)
 }
 
 // rdDirChain returns the runs of directory e and its length in clusters;

@@ -79,11 +79,11 @@ func (v *Volume) rdNext(c uint32) (uint32, error) {
 // rdChain follows the cluster chain from first, which the entry at byte at
 // names, and returns its runs and length in clusters. A chain of more than
 // limit clusters is corrupt, and so is every link to a cluster that is
-// free, bad, reserved or outside the volume. The first time a chain is
-// followed its clusters are claimed for the entry at byte at: a cluster
-// that an earlier cluster of the chain, or another entry's chain, already
-// holds is refused as a loop or a cross-link, before the chain is followed
-// any further.
+// free, bad, reserved or outside the volume. The first time an entry's
+// chain is followed its clusters are claimed for it: a cluster that an
+// earlier cluster of the chain, or another entry's chain, already holds is
+// refused as a loop or a cross-link, before the chain is followed any
+// further.
 func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, error) {
 	if first < 2 || first > v.maxCluster {
 		return nil, 0, rdCorrupt(at, "chain starts at cluster %d, outside 2..%d", first, v.maxCluster)
@@ -91,9 +91,15 @@ func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, 
 	cl := v.claims
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	owner, known := cl.owner[first]
-	if known && owner != at {
+	slot := uint64(at-v.start) / 32
+	owner, named := cl.owner(first)
+	isHead := cl.heads.has(uint64(first))
+	known := isHead && cl.owners.has(slot) && (!named || owner == at)
+	switch {
+	case isHead && !known && named:
 		return nil, 0, rdCorrupt(at, "cluster %d starts the chain of the entry at byte %d too (cross-linked)", first, owner)
+	case isHead && !known:
+		return nil, 0, rdCorrupt(at, "cluster %d starts the chain of another file or folder too (cross-linked)", first)
 	}
 	exts, n, err := v.rdFollow(first, limit, at, !known)
 	if err != nil {
@@ -103,7 +109,7 @@ func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, 
 		return nil, 0, err
 	}
 	if !known {
-		cl.owner[first] = at
+		cl.claimed(first, slot, at)
 	}
 	return exts, n, nil
 }
@@ -113,7 +119,7 @@ func (v *Volume) rdChain(first uint32, limit int64, at int64) ([]Extent, int64, 
 func (v *Volume) rdFollow(first uint32, limit, at int64, claim bool) (exts []Extent, n int64, err error) {
 	prev := int64(-1) // byte offset of the FAT entry that links to c; -1 for the first
 	for c := first; ; {
-		if claim && v.claims.has(c) {
+		if claim && v.claims.held.has(uint64(c)) {
 			if prev < 0 {
 				return exts, 0, rdCorrupt(at, "cluster %d, where the chain starts, is in another file's or folder's chain (cross-linked)", c)
 			}
@@ -129,7 +135,7 @@ func (v *Volume) rdFollow(first uint32, limit, at int64, claim bool) (exts []Ext
 			return exts, 0, rdCorrupt(at, "cluster chain from %d is longer than %d clusters", first, limit)
 		}
 		if claim {
-			v.claims.set(c, true)
+			v.claims.held.set(uint64(c), true)
 		}
 		if k := len(exts) - 1; k >= 0 && exts[k].Cluster+exts[k].Count == c {
 			exts[k].Count++

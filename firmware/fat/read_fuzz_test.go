@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,9 +74,10 @@ const rdFuzzReadLimit = 4 << 10
 
 // FuzzOpenVolume opens a volume made from the fuzz input and walks all of
 // it: it must not panic or hang, must fail only with the reader's typed
-// errors, must allocate no more than rdFuzzMaxAlloc, and what it reads
-// must agree with what it lists. Seeds in testdata include small volumes
-// mkfs.fat made and the hostile cases of TestReadHostile on a tiny volume.
+// errors, must allocate no more than rdFuzzMaxAlloc, what it reads must
+// agree with what it lists, and Walk must meet what fs.WalkDir meets.
+// Seeds in testdata include small volumes mkfs.fat made and the hostile
+// cases of TestReadHostile on a tiny volume.
 func FuzzOpenVolume(f *testing.F) {
 	// Small seeds make effective fuzzing: the mutator spends less on file
 	// contents, and minimizing a new input takes seconds, not minutes.
@@ -105,6 +107,7 @@ func FuzzOpenVolume(f *testing.F) {
 		if n := after.TotalAlloc - before.TotalAlloc; n > rdFuzzMaxAlloc {
 			t.Errorf("opening and walking a %d-byte disk allocated %d bytes; want at most %d", disk.size, n, rdFuzzMaxAlloc)
 		}
+		rdFuzzSameWalk(t, data)
 	})
 }
 
@@ -193,5 +196,26 @@ func rdFuzzWalk(t *testing.T, v *Volume) {
 	})
 	if err != nil {
 		t.Errorf("WalkDir() = %v", err)
+	}
+}
+
+// rdFuzzSameWalk checks that Walk meets what fs.WalkDir meets on the
+// volume of data, unless a walk spent its read budget, which the two
+// spend differently.
+func rdFuzzSameWalk(t *testing.T, data []byte) {
+	var traces [2][]string
+	for i, walk := range []bool{false, true} {
+		disk := &rdVirtualDisk{data: data, size: rdFuzzDiskSize(data), budget: 8 * rdFuzzMaxSize}
+		v, err := OpenVolume(disk, disk.size)
+		if err != nil {
+			t.Fatalf("OpenVolume() = %v on the second opening; the first opened", err)
+		}
+		traces[i] = rdTrace(v, walk)
+		if slices.ContainsFunc(traces[i], func(s string) bool { return strings.Contains(s, rdErrBudget.Error()) }) {
+			return
+		}
+	}
+	if !slices.Equal(traces[0], traces[1]) {
+		t.Errorf("Walk met\n%s\nfs.WalkDir met\n%s", strings.Join(traces[1], "\n"), strings.Join(traces[0], "\n"))
 	}
 }

@@ -133,6 +133,28 @@ func rdWalkLimited(v *Volume, limit int64) error {
 	return first
 }
 
+// rdWalkEntriesLimited is rdWalkLimited through Walk, reading each file
+// through its WalkEntry.
+func rdWalkEntriesLimited(v *Volume, limit int64) error {
+	var first error
+	v.Walk(func(p string, d *WalkEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			_, err = ReadFile(rdEntryFS{d}, p, limit)
+		}
+		if first == nil {
+			first = err
+		}
+		return nil
+	})
+	return first
+}
+
+// rdEntryFS is a file met by Walk as an fs.FS of that one file, for ReadFile.
+type rdEntryFS struct{ d *WalkEntry }
+
+func (f rdEntryFS) Open(string) (fs.File, error)     { return f.d.Open() }
+func (f rdEntryFS) Stat(string) (fs.FileInfo, error) { return f.d.Info() }
+
 // TestReadHostile breaks a real 8 GiB FAT32 volume in the ways a hostile
 // or damaged stick can and checks that opening and walking it, reading
 // every file under a limit, ends in an error of the right type that names
@@ -253,30 +275,36 @@ func TestReadHostile(t *testing.T) {
 			limit = 64 << 10
 		}
 		dev := &rdPatched{base: f, patches: h.patch}
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		start := time.Now()
-		v, err := OpenVolume(dev, size)
-		if err == nil {
-			err = rdWalkLimited(v, limit)
+		for _, w := range []struct {
+			how  string
+			walk func(v *Volume, limit int64) error
+		}{{"fs.WalkDir", rdWalkLimited}, {"Walk", rdWalkEntriesLimited}} {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			v, err := OpenVolume(dev, size)
+			if err == nil {
+				err = w.walk(v, limit)
+			}
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			var ce *CorruptError
+			var tl *TooLargeError
+			switch {
+			case err == nil:
+				t.Errorf("%s, %s: OpenVolume and walk met no error; want one saying %q", tc.desc, w.how, tc.want)
+				continue
+			case tc.kind == corrupt && !errors.As(err, &ce), tc.kind == tooLarge && !errors.As(err, &tl):
+				t.Errorf("%s, %s: error = %v; want a %s error", tc.desc, w.how, err, tc.kind)
+			case !strings.Contains(err.Error(), tc.want):
+				t.Errorf("%s, %s: error = %v; want it to say %q", tc.desc, w.how, err, tc.want)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > maxAlloc {
+				t.Errorf("%s, %s: allocated %d bytes; want at most %d", tc.desc, w.how, n, maxAlloc)
+			}
+			t.Logf("%s, %s: refused in %v", tc.desc, w.how, took) // no wall-clock limit: the machines are shared
 		}
-		took := time.Since(start)
-		runtime.ReadMemStats(&after)
-		var ce *CorruptError
-		var tl *TooLargeError
-		switch {
-		case err == nil:
-			t.Errorf("%s: OpenVolume and walk met no error; want one saying %q", tc.desc, tc.want)
-			continue
-		case tc.kind == corrupt && !errors.As(err, &ce), tc.kind == tooLarge && !errors.As(err, &tl):
-			t.Errorf("%s: error = %v; want a %s error", tc.desc, err, tc.kind)
-		case !strings.Contains(err.Error(), tc.want):
-			t.Errorf("%s: error = %v; want it to say %q", tc.desc, err, tc.want)
-		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > maxAlloc {
-			t.Errorf("%s: allocated %d bytes; want at most %d", tc.desc, n, maxAlloc)
-		}
-		t.Logf("%s: refused in %v", tc.desc, took) // no wall-clock limit: the machines are shared
+		rdSameWalk(t, tc.desc, func() (*Volume, error) { return OpenVolume(dev, size) })
 	}
 }

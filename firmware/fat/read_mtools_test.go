@@ -182,6 +182,7 @@ func TestReadMtoolsVolume(t *testing.T) {
 			}
 			rdRun(t, "", "mcopy", append(args, "::/")...)
 			v := rdOpenFile(t, img)
+			rdSameWalk(t, l.desc, func() (*Volume, error) { return rdOpenFile(t, img), nil })
 
 			got, errs := rdWalk(v)
 			for _, err := range errs {

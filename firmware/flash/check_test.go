@@ -24,16 +24,7 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := func() *CheckReport {
-		dev, err := Open(img, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer dev.Close()
-		r, release, err := dev.Reader()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer release()
+		dev, r := checkReader(t, img)
 		rep, err := Check(context.Background(), r, dev.Size(), lib)
 		if err != nil {
 			t.Fatalf("Check: %v", err)
@@ -102,6 +93,24 @@ func (m *memFile) WriteAt(p []byte, off int64) (int, error) { return copy(m.data
 func (m *memFile) Close() error                             { return nil }
 func (m *memFile) Sync() error                              { return nil }
 func (m *memFile) Fd() uintptr                              { return ^uintptr(0) }
+
+// checkReader opens the image file img read-only and reads it through
+// the device's Reader, as kioskctl check reads a drive; both are closed
+// when the test ends.
+func checkReader(t testing.TB, img string) (*Device, io.ReaderAt) {
+	t.Helper()
+	dev, err := Open(img, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	r, release, err := dev.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return dev, r
+}
 
 // TestReaderWindows reads a device at random through Reader: every piece
 // as the device holds it, across windows and at the end, and a bad sector

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 
 	"flashkiosk/firmware/fat"
 )
@@ -68,7 +67,7 @@ func CheckWipe(ctx context.Context, r io.ReaderAt, size int64, wipe Wipe) (*Wipe
 	if err := c.check(v.ClustersEnd(), size, wipe == WipeRandom, "after the volume's last cluster"); err != nil {
 		return nil, err
 	}
-	err = fs.WalkDir(v, ".", func(p string, d fs.DirEntry, err error) error {
+	err = v.Walk(func(p string, d *fat.WalkEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -76,7 +75,7 @@ func CheckWipe(ctx context.Context, r io.ReaderAt, size int64, wipe Wipe) (*Wipe
 		if err != nil {
 			return err
 		}
-		exts, err := v.Extents(p)
+		exts, err := d.Extents()
 		if err != nil || len(exts) == 0 {
 			return err
 		}
