@@ -44,15 +44,15 @@ const dateLayout = "2006-01-02"
 // size and hash. Files and folders are each in manifest order: tier
 // ascending, then by path, comparing folder by folder (the order of a
 // sorted depth-first walk). A Manifest is read-only and safe for use by
-// several jobs at once; it keeps every path once and the rest in flat
-// columns, a few dozen bytes a file beyond the path.
+// several jobs at once; it keeps every folder's path and every file's name
+// once and the rest in flat columns, a few dozen bytes a file beyond them.
 type Manifest struct {
 	Format int    // FormatVersion
 	Name   string // shown to people; not a file name
 	Date   string // YYYY-MM-DD, the timestamp of everything on a drive
 	Tiers  []Tier // numbered 1..len(Tiers), in priority order
 
-	files   pathTable
+	files   fileTable
 	sizes   column[uint32] // FAT holds no file over 4 GiB - 1
 	sums    column[[sha256.Size]byte]
 	folders pathTable // every empty folder
@@ -154,7 +154,11 @@ func (m *Manifest) HasFolder(p string) bool {
 // from NumFiles.
 func (m *Manifest) find(p string) (int, bool) {
 	list := m.sorted()
-	k, ok := slices.BinarySearchFunc(list, p, func(e uint32, t string) int { return comparePaths(m.pathOf(e), t) })
+	var buf []byte
+	k, ok := slices.BinarySearchFunc(list, p, func(e uint32, t string) int {
+		buf = m.appendPath(buf[:0], e)
+		return comparePaths(buf, t)
+	})
 	if !ok {
 		return 0, false
 	}
@@ -169,6 +173,15 @@ func (m *Manifest) pathOf(e uint32) string {
 	return m.files.path(int(e))
 }
 
+// appendPath appends pathOf(e) to b, which spares building a string to
+// compare.
+func (m *Manifest) appendPath(b []byte, e uint32) []byte {
+	if n := m.NumFiles(); int(e) >= n {
+		return append(b, m.folders.path(int(e)-n)...)
+	}
+	return m.files.appendPath(b, int(e))
+}
+
 // sorted is every file and empty folder in path order, made at its first
 // use: most jobs look nothing up by path.
 func (m *Manifest) sorted() []uint32 {
@@ -178,7 +191,11 @@ func (m *Manifest) sorted() []uint32 {
 			list[i] = uint32(i)
 		}
 		// Each tier is already in path order: the sort merges runs.
-		slices.SortFunc(list, func(a, b uint32) int { return comparePaths(m.pathOf(a), m.pathOf(b)) })
+		var pa, pb []byte
+		slices.SortFunc(list, func(a, b uint32) int {
+			pa, pb = m.appendPath(pa[:0], a), m.appendPath(pb[:0], b)
+			return comparePaths(pa, pb)
+		})
 		m.byPath = list
 	})
 	return m.byPath
@@ -489,7 +506,7 @@ func compareItems(a, b item) int {
 
 // comparePaths orders slash paths folder by folder: "a/b" before "a-b", as
 // a depth-first walk of sorted folders visits them.
-func comparePaths(a, b string) int {
+func comparePaths[A, B ~string | ~[]byte](a A, b B) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		ca, cb := a[i], b[i]
 		switch {

@@ -1,5 +1,11 @@
 package library
 
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // A manifest of a million files is held in flat columns rather than as a
 // million structs with their strings: each path's bytes once, in shared
 // chunks, and sizes and hashes in blocks of fixed-size values, so that a
@@ -59,9 +65,10 @@ func (t *pathTable) add(p string) {
 	t.cur = append(t.cur, p...)
 }
 
-// flush closes the chunk being filled.
+// flush closes the chunk being filled, if a path was added to it (maybe
+// only "").
 func (t *pathTable) flush() {
-	if len(t.cur) > 0 {
+	if t.cur != nil {
 		t.chunks = append(t.chunks, string(t.cur))
 	}
 	t.cur = t.cur[:0]
@@ -87,6 +94,85 @@ func (t *pathTable) path(i int) string {
 }
 
 func (t *pathTable) len() int { return t.starts.len() }
+
+// fileTable is the list of a manifest's file paths, kept as each folder's
+// path once and each file's name: in an encyclopedia of a million files in
+// a few thousand folders, the folder's part of a path is a third of its
+// bytes. A run of files in one folder costs one record.
+type fileTable struct {
+	dirs  pathTable // the folders that hold files; "" for the root
+	names pathTable // each file's name, by index
+	runs  []dirRun  // by first file
+
+	// While adding: each folder's number, and the last one added to.
+	dirIndex map[string]uint32
+	lastDir  string
+}
+
+// dirRun says that the files from start on are in folder dir, up to the
+// next run's start.
+type dirRun struct{ start, dir uint32 }
+
+// add appends the file at slash path p.
+func (t *fileTable) add(p string) {
+	dir, name := "", p
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dir, name = p[:i], p[i+1:]
+	}
+	if len(t.runs) == 0 || dir != t.lastDir {
+		di, ok := t.dirIndex[dir]
+		if !ok {
+			if t.dirIndex == nil {
+				t.dirIndex = map[string]uint32{}
+			}
+			di = uint32(t.dirs.len())
+			dir = strings.Clone(dir) // p may be a caller's buffer
+			t.dirs.add(dir)
+			t.dirIndex[dir] = di
+		}
+		t.runs = append(t.runs, dirRun{start: uint32(t.names.len()), dir: di})
+		t.lastDir = dir
+	}
+	t.names.add(name)
+}
+
+// seal makes the table read-only once all paths are added.
+func (t *fileTable) seal() {
+	t.dirs.seal()
+	t.names.seal()
+	t.runs = slices.Clip(t.runs)
+	t.dirIndex, t.lastDir = nil, ""
+}
+
+func (t *fileTable) len() int { return t.names.len() }
+
+// parts is the i-th path's folder ("" for the root) and name, parts of the
+// table's own storage.
+func (t *fileTable) parts(i int) (dir, name string) {
+	k, found := slices.BinarySearchFunc(t.runs, uint32(i), func(r dirRun, i uint32) int { return cmp.Compare(r.start, i) })
+	if !found {
+		k--
+	}
+	return t.dirs.path(int(t.runs[k].dir)), t.names.path(i)
+}
+
+// path is the i-th path, built anew at each call.
+func (t *fileTable) path(i int) string {
+	dir, name := t.parts(i)
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// appendPath appends the i-th path to b.
+func (t *fileTable) appendPath(b []byte, i int) []byte {
+	dir, name := t.parts(i)
+	if dir != "" {
+		b = append(append(b, dir...), '/')
+	}
+	return append(b, name...)
+}
 
 // bitmap is a set of indexes below a fixed bound.
 type bitmap []uint64

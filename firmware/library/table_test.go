@@ -19,6 +19,8 @@ func TestPathTable(t *testing.T) {
 		{"a chunk left short", append(repeatPath(700, 93), strings.Repeat("z", 765), "c")},
 		{"many chunks", repeatPath(37, 20000)},
 		{"one-byte paths", repeatPath(1, 70000)},
+		{"only empty", []string{""}},
+		{"empty ones between", []string{"", "a", "", "", "bc", ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var tab pathTable
@@ -49,4 +51,39 @@ func repeatPath(size, n int) []string {
 		paths[i] = id + strings.Repeat("x", size-len(id))
 	}
 	return paths
+}
+
+// TestFileTable adds paths in the root and in folders, a folder met again
+// after others (as a later tier does), and enough files to fill chunks,
+// and reads each back whole and in parts.
+func TestFileTable(t *testing.T) {
+	paths := []string{"index.html", "wiki/가/a.html", "wiki/가/b.html", "wiki/나/c.html", "top.txt", "wiki/가/z.html", "films/f.mkv"}
+	for i := range 5000 {
+		paths = append(paths, fmt.Sprintf("wiki/%03d/%s %05d.html", i/200, strings.Repeat("문서", i%7), i))
+	}
+	paths = append(paths, "wiki/가/later.html", "last")
+	var tab fileTable
+	for _, p := range paths {
+		tab.add(p)
+	}
+	tab.seal()
+	if tab.len() != len(paths) {
+		t.Fatalf("%d paths in the table; want %d", tab.len(), len(paths))
+	}
+	if tab.dirs.len() != 3+25+1 {
+		t.Errorf("%d folders kept; want %d, each once", tab.dirs.len(), 3+25+1)
+	}
+	var buf []byte
+	for i, want := range paths {
+		if got := tab.path(i); got != want {
+			t.Fatalf("path %d = %q; want %q", i, got, want)
+		}
+		if buf = tab.appendPath(buf[:0], i); string(buf) != want {
+			t.Fatalf("appendPath %d = %q; want %q", i, buf, want)
+		}
+		dir, name := tab.parts(i)
+		if want != name && want != dir+"/"+name {
+			t.Fatalf("parts %d = %q, %q; want the parts of %q", i, dir, name, want)
+		}
+	}
 }

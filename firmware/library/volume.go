@@ -32,8 +32,7 @@ func (v *Volume) Len() int { return len(v.folders) + len(v.files) }
 // Dir reports whether entry i is an empty folder.
 func (v *Volume) Dir(i int) bool { return i < len(v.folders) }
 
-// Path is entry i's slash-separated path, a part of the manifest's own
-// storage (no copy).
+// Path is entry i's slash-separated path.
 func (v *Volume) Path(i int) string {
 	if i < len(v.folders) {
 		return v.m.folders.path(int(v.folders[i]))
