@@ -143,13 +143,7 @@ func planOn(g Geometry, files Files, opts Options) (*Layout, error) {
 			return nil, err
 		}
 	}
-	l.volumeID, l.diskID = opts.VolumeID, opts.DiskID
-	if l.volumeID == 0 {
-		l.volumeID = randomID()
-	}
-	if l.diskID == 0 {
-		l.diskID = randomID()
-	}
+	l.setIDs(opts.VolumeID, opts.DiskID)
 	if err := l.buildTree(); err != nil {
 		return nil, err
 	}
@@ -157,6 +151,27 @@ func planOn(g Geometry, files Files, opts Options) (*Layout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// WithIDs is l with volume ID volumeID and disk signature diskID (0 for
+// random ones), sharing everything else with l: drives of one size written
+// from one selection differ only there, so their jobs can share one plan.
+func (l *Layout) WithIDs(volumeID, diskID uint32) *Layout {
+	c := *l
+	c.setIDs(volumeID, diskID)
+	return &c
+}
+
+// setIDs sets the volume ID and disk signature, drawing a random one for 0.
+func (l *Layout) setIDs(volumeID, diskID uint32) {
+	if volumeID == 0 {
+		volumeID = randomID()
+	}
+	if diskID == 0 {
+		diskID = randomID()
+	}
+	l.volumeID, l.diskID = volumeID, diskID
+	l.opts.VolumeID, l.opts.DiskID = volumeID, diskID
 }
 
 func randomID() uint32 {

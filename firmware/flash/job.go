@@ -77,6 +77,9 @@ type Options struct {
 	Fake     FakePolicy // what to do with a fake drive
 	Progress func(Progress)
 	Now      func() time.Time // the clock; time.Now if nil
+	// Plans, if not nil, is shared by jobs that run at once, so that
+	// those on drives of one size share one plan of the volume.
+	Plans *Plans
 	// VolumeID and DiskID are the volume's ID and the MBR's disk
 	// signature; 0, as on every real drive, for random ones. Fixed,
 	// two writes of a library are byte for byte the same.
@@ -147,15 +150,27 @@ func Write(ctx context.Context, dev *Device, opts Options) (Result, error) {
 		return res, &FakeError{Reported: probe.Reported, Real: probe.Real, Kind: probe.Kind}
 	}
 	size := probe.Real
-	if res.Selection, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
+	key := planKey{lib: opts.Library, size: size, sector: dev.SectorSize(), label: opts.Label}
+	planned, release, err := opts.Plans.get(ctx, key, func(p *plan) error {
+		var err error
+		if p.sel, err = library.FitDrive(m, size, dev.SectorSize(), opts.Label); err != nil {
+			return err
+		}
+		p.vol = p.sel.Volume()
+		p.layout, err = fat.PlanFiles(size, p.vol, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
+			Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time())})
+		if err != nil {
+			return fmt.Errorf("plan the volume: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return res, err
 	}
-	vol := res.Selection.Volume()
-	layout, err := fat.PlanFiles(size, vol, fat.Options{SectorSize: dev.SectorSize(), Label: opts.Label,
-		Time: opts.Library.Time(), Copied: CopyTime(m, opts.Library.Time()), VolumeID: opts.VolumeID, DiskID: opts.DiskID})
-	if err != nil {
-		return res, fmt.Errorf("plan the volume: %w", err)
-	}
+	defer release()
+	res.Selection = planned.sel
+	vol := planned.vol
+	layout := planned.layout.WithIDs(opts.VolumeID, opts.DiskID)
 	res.VolumeID = layout.VolumeID()
 	size = layout.Geometry().DiskBytes()
 	src := func(i int, _ string) (io.ReadCloser, error) { return opts.Library.OpenFile(vol.File(i)) }

@@ -184,7 +184,7 @@ func checkMaster(ctx context.Context, host *drive.Host, d drive.Drive, facts dri
 
 // jobOptions turns the config into a flash job's options.
 func jobOptions(cfg *board.Config) flash.Options {
-	o := flash.Options{Label: cfg.Label}
+	o := flash.Options{Label: cfg.Label, Plans: &flash.Plans{}}
 	if cfg.Fill == board.FillRandom {
 		o.Wipe = flash.WipeRandom
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -264,19 +265,30 @@ func TestThreeDrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The three sticks are of one size, so their jobs shared one plan:
+	// each still has a volume ID and disk signature of its own.
+	volumeIDs, diskIDs := map[uint32]bool{}, map[uint32]bool{}
 	for _, dev := range devs {
 		f, err := os.Open(dev)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rep, err := flash.Check(context.Background(), f, driveSize, l)
+		var mbr [512]byte
+		if _, err := f.ReadAt(mbr[:], 0); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
 		if err != nil || !rep.OK() || rep.Label != "KIOSK TEST" {
 			t.Errorf("flash.Check(%s) = %+v, %v; want every file intact, label KIOSK TEST", dev, rep, err)
 		}
+		volumeIDs[rep.VolumeID], diskIDs[binary.LittleEndian.Uint32(mbr[440:])] = true, true
 		if n := markers(t, dev); n != 0 {
 			t.Errorf("%s holds %d donor markers after the write; want none", dev, n)
 		}
+	}
+	if len(volumeIDs) != len(devs) || len(diskIDs) != len(devs) {
+		t.Errorf("%d sticks have %d volume IDs and %d disk signatures; want one each", len(devs), len(volumeIDs), len(diskIDs))
 	}
 	jf, err := os.Open(jfile)
 	if err != nil {
