@@ -30,9 +30,9 @@ var (
 // opened library: its selection, the planned volume and the stream, and
 // what the library remembers as the job reads it. Issue 14's budget is
 // about 100 bytes a file for a job and its library together; the job's
-// own share measured about 26 (the planned volume's 4-5, the selection's
-// index list 4, the memory of verified files 12, which the library keeps
-// for the next job), so the bound is 40. The opened library's share is
+// own share measured about 22 (the planned volume's 4-5, the selection's
+// bitmap and marks well under 1, the memory of verified files 12, which
+// the library keeps for the next job), so the bound is 40. The opened library's share is
 // bounded by TestManifestMemory.
 func TestJobMemory(t *testing.T) {
 	n := *jobFiles

@@ -2,6 +2,7 @@ package library
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -42,33 +43,43 @@ func (c *column[T]) len() int { return c.n }
 // longest path FAT allows (255 UTF-16 units, at most 765 bytes).
 const chunkBits = 16
 
-// pathTable is a list of slash paths: their bytes in chunks of up to
-// 1<<chunkBits (a path never spans two), one after the other, and where
-// each starts; a path ends where the next in its chunk starts, or with
-// the chunk. Paths are substrings of the chunks, so handing one out
-// allocates nothing.
+// pathGroup is how many paths of a pathTable share one recorded start.
+const pathGroup = 16
+
+// pathTable is a list of slash paths: each its length (a uvarint, one
+// byte below 128) and its bytes, one after the other in chunks of up to
+// 1<<chunkBits bytes (a path never spans two), and where every
+// pathGroup-th path starts. The i-th path is found from its group's start
+// over at most pathGroup-1 others, going on into the next chunk where one
+// ends, so a path costs its bytes and little more than one. Paths are
+// substrings of the chunks, so handing one out allocates nothing.
 type pathTable struct {
 	chunks []string
-	starts column[uint32] // chunk<<chunkBits | offset in it
-	cur    []byte         // the chunk being filled, not yet in chunks
+	starts column[uint32] // of paths 0, pathGroup, 2*pathGroup...: chunk<<chunkBits | offset in it
+	n      int
+	cur    []byte // the chunk being filled, not yet in chunks
 }
 
 // add appends p, which must be at most 765 bytes long (fat.CheckPath).
 func (t *pathTable) add(p string) {
-	if len(t.cur)+len(p) > 1<<chunkBits {
+	var head [binary.MaxVarintLen64]byte
+	length := binary.PutUvarint(head[:], uint64(len(p)))
+	if len(t.cur)+length+len(p) > 1<<chunkBits {
 		t.flush()
 	}
 	if t.cur == nil {
 		t.cur = make([]byte, 0, 1<<chunkBits)
 	}
-	t.starts.add(uint32(len(t.chunks))<<chunkBits | uint32(len(t.cur)))
-	t.cur = append(t.cur, p...)
+	if t.n%pathGroup == 0 {
+		t.starts.add(uint32(len(t.chunks))<<chunkBits | uint32(len(t.cur)))
+	}
+	t.cur = append(append(t.cur, head[:length]...), p...)
+	t.n++
 }
 
-// flush closes the chunk being filled, if a path was added to it (maybe
-// only "").
+// flush closes the chunk being filled, if a path was added to it.
 func (t *pathTable) flush() {
-	if t.cur != nil {
+	if len(t.cur) > 0 {
 		t.chunks = append(t.chunks, string(t.cur))
 	}
 	t.cur = t.cur[:0]
@@ -82,18 +93,36 @@ func (t *pathTable) seal() {
 
 // path is the i-th path; the table must be sealed.
 func (t *pathTable) path(i int) string {
-	s := t.starts.at(i)
-	chunk := t.chunks[s>>chunkBits]
-	end := len(chunk)
-	if i+1 < t.starts.len() {
-		if next := t.starts.at(i + 1); next>>chunkBits == s>>chunkBits {
-			end = int(next & (1<<chunkBits - 1))
+	s := t.starts.at(i / pathGroup)
+	c, off := int(s>>chunkBits), int(s&(1<<chunkBits-1))
+	chunk := t.chunks[c]
+	for k := i % pathGroup; ; k-- {
+		if off == len(chunk) {
+			c, off = c+1, 0
+			chunk = t.chunks[c]
 		}
+		n, at := pathLen(chunk, off)
+		if k == 0 {
+			return chunk[at : at+n]
+		}
+		off = at + n
 	}
-	return chunk[s&(1<<chunkBits-1) : end]
 }
 
-func (t *pathTable) len() int { return t.starts.len() }
+// pathLen reads the length that starts at off in chunk, and where its
+// path starts.
+func pathLen(chunk string, off int) (n, at int) {
+	for shift := 0; ; shift += 7 {
+		b := chunk[off]
+		off++
+		n |= int(b&0x7f) << shift
+		if b < 0x80 {
+			return n, off
+		}
+	}
+}
+
+func (t *pathTable) len() int { return t.n }
 
 // fileTable is the list of a manifest's file paths, kept as each folder's
 // path once and each file's name: in an encyclopedia of a million files in

@@ -7,16 +7,20 @@ import (
 )
 
 // TestPathTable adds paths that fill chunks to their last byte, leave a
-// chunk short of the next path, and stand alone in a chunk, and reads each
-// back: a path's end is where the next one in its chunk starts.
+// chunk short of the next path, make groups that go on into the next
+// chunk, and need one or two bytes of length, and reads each back from
+// its group's start; no chunk outgrows its room.
 func TestPathTable(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		paths []string
 	}{
 		{"one", []string{"a.txt"}},
-		{"a chunk filled exactly", append(repeatPath(64, 1<<chunkBits/64), "next/b.html")},
+		{"a chunk filled exactly", append(repeatPath(63, 1<<chunkBits/64), "next/b.html")},
 		{"a chunk left short", append(repeatPath(700, 93), strings.Repeat("z", 765), "c")},
+		{"longest paths only", repeatPath(765, 300)},
+		{"lengths around one byte's", append(repeatPath(127, 1000), repeatPath(128, 1000)...)},
+		{"a group across chunks", append(repeatPath(100, 1<<chunkBits/101-3), repeatPath(765, 40)...)},
 		{"many chunks", repeatPath(37, 20000)},
 		{"one-byte paths", repeatPath(1, 70000)},
 		{"only empty", []string{""}},
@@ -30,6 +34,11 @@ func TestPathTable(t *testing.T) {
 			tab.seal()
 			if tab.len() != len(tc.paths) {
 				t.Fatalf("%d paths in the table; want %d", tab.len(), len(tc.paths))
+			}
+			for k, c := range tab.chunks {
+				if len(c) > 1<<chunkBits {
+					t.Errorf("chunk %d holds %d bytes; its room is %d", k, len(c), 1<<chunkBits)
+				}
 			}
 			for i, want := range tc.paths {
 				if got := tab.path(i); got != want {

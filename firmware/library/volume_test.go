@@ -40,3 +40,42 @@ func TestVolume(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeFile: the k-th file of a volume is the k-th chosen file of the
+// manifest, for selections dense, sparse, empty and full, whatever the
+// words between chosen files.
+func TestVolumeFile(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		n     int
+		every func(i int) bool
+	}{
+		{"none", 1000, func(int) bool { return false }},
+		{"all", 10000, func(int) bool { return true }},
+		{"one", 10000, func(i int) bool { return i == 7777 }},
+		{"every third", 10000, func(i int) bool { return i%3 == 0 }},
+		{"a run then a gap", 20000, func(i int) bool { return i%5000 < 130 }},
+		{"sparse", 100000, func(i int) bool { return i%997 == 3 }},
+		{"scattered", 50000, func(i int) bool { return (i*2654435761)%7 < 3 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Selection{m: &Manifest{}, files: newBitmap(tc.n)}
+			var want []int
+			for i := range tc.n {
+				if tc.every(i) {
+					s.files.set(i)
+					want = append(want, i)
+				}
+			}
+			v := s.Volume()
+			if v.Len() != len(want) {
+				t.Fatalf("Len() = %d; want %d", v.Len(), len(want))
+			}
+			for k, i := range want {
+				if got := v.File(k); got != i {
+					t.Fatalf("File(%d) = %d; want %d", k, got, i)
+				}
+			}
+		})
+	}
+}
