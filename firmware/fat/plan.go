@@ -171,7 +171,6 @@ func (l *Layout) setIDs(volumeID, diskID uint32) {
 		diskID = randomID()
 	}
 	l.volumeID, l.diskID = volumeID, diskID
-	l.opts.VolumeID, l.opts.DiskID = volumeID, diskID
 }
 
 func randomID() uint32 {

@@ -32,8 +32,8 @@ var (
 // about 100 bytes a file for a job and its library together; the job's
 // own share measured about 22 (the planned volume's 4-5, the selection's
 // bitmap and marks well under 1, the memory of verified files 12, which
-// the library keeps for the next job), so the bound is 40. The opened library's share is
-// bounded by TestManifestMemory.
+// the library keeps for the next job), so the bound is 40. The opened
+// library's share is bounded by TestManifestMemory.
 func TestJobMemory(t *testing.T) {
 	n := *jobFiles
 	if *jobHeap != "" {
